@@ -1,0 +1,8 @@
+//! rdpscope: a passive analyzer that explains why Remote Desktop connections fail.
+//!
+//! The crate is a sans-I/O core (`decode`, `flow`, `proto`, `conn`, `diagnosis`) that turns
+//! `(timestamp, frame bytes)` into per-connection records, plus thin shells (`capture`, `report`,
+//! the CLI) that read files and print what the core found.
+#![forbid(unsafe_code)]
+
+pub mod proto;

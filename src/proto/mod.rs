@@ -1,0 +1,25 @@
+//! Pure protocol parsers over byte slices. None of them allocates more than the input
+//! justifies, and none panics on hostile bytes: every failure is a [`ParseError`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+/// Why a parser could not produce a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// More bytes are needed (the caller should reassemble more and retry).
+    #[error("incomplete: need more data")]
+    Incomplete,
+    /// The bytes do not form a valid structure; the string names what was wrong.
+    #[error("malformed: {0}")]
+    Malformed(&'static str),
+}
+
+impl<E> From<nom::Err<E>> for ParseError {
+    fn from(e: nom::Err<E>) -> Self {
+        match e {
+            nom::Err::Incomplete(_) => ParseError::Incomplete,
+            nom::Err::Error(_) | nom::Err::Failure(_) => ParseError::Malformed("nom parse error"),
+        }
+    }
+}
+
+pub type ParseResult<T> = Result<T, ParseError>;
