@@ -23,3 +23,7 @@ impl<E> From<nom::Err<E>> for ParseError {
 }
 
 pub type ParseResult<T> = Result<T, ParseError>;
+
+pub mod cert;
+pub mod mcs;
+pub mod rdpeudp;
