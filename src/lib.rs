@@ -5,4 +5,6 @@
 //! the CLI) that read files and print what the core found.
 #![forbid(unsafe_code)]
 
+pub mod decode;
 pub mod proto;
+pub mod ts;

@@ -1,0 +1,337 @@
+//! TLS records and handshake messages (RFC 5246 §6.2, §7.4; RFC 8446 §4, §5.1), parsed
+//! with `tls-parser`. This module only turns bytes into summaries; which direction is
+//! encrypted, and when, is the connection state's business.
+
+use tls_parser::{
+    parse_tls_client_hello_extensions, parse_tls_message_handshake,
+    parse_tls_server_hello_extensions, TlsAlertDescription, TlsCipherSuite, TlsExtension,
+    TlsMessage, TlsMessageHandshake,
+};
+
+use super::{ParseError, ParseResult};
+
+pub const RECORD_HEADER_LEN: usize = 5;
+/// RFC 8446 §5.2: a protected record may be up to 2^14 + 256 bytes; TLS 1.2 allows 2^14 + 2048.
+pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
+
+pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
+pub const CT_ALERT: u8 = 21;
+pub const CT_HANDSHAKE: u8 = 22;
+pub const CT_APPLICATION_DATA: u8 = 23;
+pub const CT_HEARTBEAT: u8 = 24;
+
+/// RFC 5246 §6.2.1 TLSPlaintext header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    pub content_type: u8,
+    pub version: u16,
+    pub length: u16,
+}
+
+pub fn parse_record_header(i: &[u8]) -> ParseResult<RecordHeader> {
+    match i {
+        [ct, major, minor, hi, lo, ..] => {
+            if !(CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(ct) {
+                return Err(ParseError::Malformed(
+                    "TLS record content type out of range",
+                ));
+            }
+            if *major != 3 || *minor > 4 {
+                return Err(ParseError::Malformed("TLS record version is not 3.x"));
+            }
+            let length = u16::from_be_bytes([*hi, *lo]);
+            if usize::from(length) > MAX_RECORD_LEN {
+                return Err(ParseError::Malformed("TLS record longer than 2^14 + 2048"));
+            }
+            Ok(RecordHeader {
+                content_type: *ct,
+                version: u16::from_be_bytes([*major, *minor]),
+                length,
+            })
+        }
+        _ => Err(ParseError::Incomplete),
+    }
+}
+
+/// Whether `i` plausibly starts a TLS record; used to resynchronise after a capture gap.
+pub fn plausible_start(i: &[u8]) -> bool {
+    parse_record_header(i).is_ok()
+}
+
+/// RFC 5246 §7.2 alert, as sent in the clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub level: u8,
+    pub description: u8,
+}
+
+pub fn parse_alert(body: &[u8]) -> ParseResult<Alert> {
+    match body {
+        [level, description] if (1..=2).contains(level) => Ok(Alert {
+            level: *level,
+            description: *description,
+        }),
+        [_, _] => Err(ParseError::Malformed(
+            "alert level is neither warning nor fatal",
+        )),
+        _ => Err(ParseError::Malformed("alert is not two bytes")),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientHello {
+    pub legacy_version: u16,
+    /// supported_versions (RFC 8446 §4.2.1), GREASE removed, in the client's order.
+    pub supported_versions: Vec<u16>,
+    pub cipher_suites: Vec<u16>,
+    pub sni: Option<String>,
+}
+
+impl ClientHello {
+    /// The versions the client offers: supported_versions if present, else the legacy version.
+    pub fn offered_versions(&self) -> Vec<u16> {
+        if self.supported_versions.is_empty() {
+            vec![self.legacy_version]
+        } else {
+            self.supported_versions.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerHello {
+    pub legacy_version: u16,
+    /// The negotiated version: supported_versions if present (TLS 1.3), else the legacy field.
+    pub version: u16,
+    pub cipher: u16,
+    /// RFC 8446 §4.1.3: a ServerHello whose random is this constant is a HelloRetryRequest.
+    pub hello_retry_request: bool,
+}
+
+/// What one handshake message told us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handshake<'a> {
+    ClientHello(ClientHello),
+    ServerHello(ServerHello),
+    /// DER of each certificate, leaf first (RFC 5246 §7.4.2).
+    Certificate(Vec<&'a [u8]>),
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientKeyExchange,
+    Finished,
+    NewSessionTicket,
+    Other(u8),
+}
+
+impl Handshake<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Handshake::ClientHello(_) => "ClientHello",
+            Handshake::ServerHello(sh) if sh.hello_retry_request => "HelloRetryRequest",
+            Handshake::ServerHello(_) => "ServerHello",
+            Handshake::Certificate(_) => "Certificate",
+            Handshake::ServerKeyExchange => "ServerKeyExchange",
+            Handshake::CertificateRequest => "CertificateRequest",
+            Handshake::ServerHelloDone => "ServerHelloDone",
+            Handshake::ClientKeyExchange => "ClientKeyExchange",
+            Handshake::Finished => "Finished",
+            Handshake::NewSessionTicket => "NewSessionTicket",
+            Handshake::Other(_) => "handshake message",
+        }
+    }
+}
+
+/// Length of the handshake message at the front of `i` (4-byte header + body).
+pub fn handshake_message_len(i: &[u8]) -> ParseResult<usize> {
+    match i {
+        [_, a, b, c, ..] => {
+            Ok(4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)))
+        }
+        _ => Err(ParseError::Incomplete),
+    }
+}
+
+const HRR_RANDOM: [u8; 32] = [
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+];
+
+/// Bound on how many cipher suites we keep (a ClientHello may list up to 32767).
+const MAX_CIPHERS: usize = 512;
+
+/// Parse one complete handshake message (header included).
+pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
+    let ty = *msg.first().ok_or(ParseError::Incomplete)?;
+    let (_, parsed) = parse_tls_message_handshake(msg).map_err(|e| match e {
+        nom::Err::Incomplete(_) => ParseError::Incomplete,
+        _ => ParseError::Malformed("TLS handshake message"),
+    })?;
+    let TlsMessage::Handshake(hs) = parsed else {
+        return Ok(Handshake::Other(ty));
+    };
+    Ok(match hs {
+        TlsMessageHandshake::ClientHello(ch) => {
+            let mut hello = ClientHello {
+                legacy_version: ch.version.0,
+                supported_versions: Vec::new(),
+                cipher_suites: ch.ciphers.iter().take(MAX_CIPHERS).map(|c| c.0).collect(),
+                sni: None,
+            };
+            // Extensions that fail to parse are ignored: the hello itself is still valid evidence.
+            if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_client_hello_extensions) {
+                for ext in exts {
+                    match ext {
+                        TlsExtension::SupportedVersions(v) => {
+                            hello.supported_versions =
+                                v.iter().map(|v| v.0).filter(|v| !is_grease(*v)).collect();
+                        }
+                        TlsExtension::SNI(names) => {
+                            hello.sni = names
+                                .first()
+                                .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Handshake::ClientHello(hello)
+        }
+        TlsMessageHandshake::ServerHello(sh) => {
+            let mut version = sh.version.0;
+            if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
+                for ext in exts {
+                    if let TlsExtension::SupportedVersions(v) = ext {
+                        if let Some(v) = v.first() {
+                            version = v.0;
+                        }
+                    }
+                }
+            }
+            Handshake::ServerHello(ServerHello {
+                legacy_version: sh.version.0,
+                version,
+                cipher: sh.cipher.0,
+                hello_retry_request: sh.random == HRR_RANDOM,
+            })
+        }
+        TlsMessageHandshake::ServerHelloV13Draft18(sh) => Handshake::ServerHello(ServerHello {
+            legacy_version: sh.version.0,
+            version: sh.version.0,
+            cipher: sh.cipher.0,
+            hello_retry_request: false,
+        }),
+        TlsMessageHandshake::Certificate(c) => {
+            Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect())
+        }
+        TlsMessageHandshake::ServerKeyExchange(_) => Handshake::ServerKeyExchange,
+        TlsMessageHandshake::CertificateRequest(_) => Handshake::CertificateRequest,
+        TlsMessageHandshake::ServerDone(_) => Handshake::ServerHelloDone,
+        TlsMessageHandshake::ClientKeyExchange(_) => Handshake::ClientKeyExchange,
+        TlsMessageHandshake::Finished(_) => Handshake::Finished,
+        TlsMessageHandshake::NewSessionTicket(_) => Handshake::NewSessionTicket,
+        _ => Handshake::Other(ty),
+    })
+}
+
+/// RFC 8701 GREASE values look like 0x?A?A.
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
+}
+
+/// "1.0".."1.3", "ssl3", or the hex value.
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "ssl3".into(),
+        0x0301 => "1.0".into(),
+        0x0302 => "1.1".into(),
+        0x0303 => "1.2".into(),
+        0x0304 => "1.3".into(),
+        0x7f00..=0x7fff => format!("1.3-draft{}", v & 0xff),
+        _ => format!("0x{v:04x}"),
+    }
+}
+
+pub fn cipher_name(id: u16) -> Option<&'static str> {
+    TlsCipherSuite::from_id(id).map(|c| c.name)
+}
+
+/// RFC 8446 §6 alert names in snake_case ("protocol_version"), or `unknown_N`.
+pub fn alert_name(description: u8) -> String {
+    let camel = TlsAlertDescription(description).to_string();
+    if camel.is_empty() || !camel.chars().all(|c| c.is_ascii_alphabetic()) {
+        return format!("unknown_{description}");
+    }
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub fn alert_level_name(level: u8) -> &'static str {
+    match level {
+        1 => "warning",
+        2 => "fatal",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_header_bounds() {
+        assert_eq!(
+            parse_record_header(b"\x16\x03\x01\x00\x05"),
+            Ok(RecordHeader {
+                content_type: 22,
+                version: 0x0301,
+                length: 5
+            })
+        );
+        assert_eq!(
+            parse_record_header(b"\x16\x03"),
+            Err(ParseError::Incomplete)
+        );
+        assert!(parse_record_header(b"\x03\x00\x00\x13\x0e").is_err());
+        // 2^14 + 2049 claimed: rejected before anything is buffered.
+        assert!(parse_record_header(b"\x17\x03\x03\x48\x01").is_err());
+    }
+
+    #[test]
+    fn alerts_and_names() {
+        assert_eq!(
+            parse_alert(b"\x02\x46"),
+            Ok(Alert {
+                level: 2,
+                description: 70
+            })
+        );
+        assert!(parse_alert(b"\x02").is_err());
+        assert_eq!(alert_name(70), "protocol_version");
+        assert_eq!(alert_name(40), "handshake_failure");
+        assert_eq!(alert_name(0), "close_notify");
+        assert_eq!(alert_name(200), "unknown_200");
+        assert_eq!(version_name(0x0303), "1.2");
+        assert_eq!(
+            cipher_name(0xc030),
+            Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+        );
+        assert!(is_grease(0x1a1a) && !is_grease(0x0304));
+    }
+
+    #[test]
+    fn handshake_length_and_garbage() {
+        assert_eq!(handshake_message_len(b"\x01\x00\x01\x00"), Ok(260));
+        assert!(parse_handshake(b"\x02\x00\x00\x02\x03\x03").is_err());
+    }
+}

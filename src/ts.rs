@@ -1,0 +1,56 @@
+//! Packet timestamps. All time in rdpscope comes from the capture, never from the
+//! analysis machine's clock, so certificates are judged at capture time.
+
+use time::OffsetDateTime;
+
+/// Nanoseconds since the Unix epoch, as recorded in the capture.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    pub fn from_parts(secs: i64, nanos: i64) -> Ts {
+        Ts(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative if the capture goes backwards).
+    pub fn ms_since(self, earlier: Ts) -> f64 {
+        self.0.saturating_sub(earlier.0) as f64 / 1e6
+    }
+
+    pub fn datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// RFC 3339 in UTC with microseconds, e.g. `2011-02-12T09:31:00.123456Z`.
+    pub fn rfc3339(self) -> String {
+        let d = self.datetime();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second(),
+            d.microsecond()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339_utc() {
+        assert_eq!(
+            Ts::from_parts(1_297_503_060, 123_456_789).rfc3339(),
+            "2011-02-12T09:31:00.123456Z"
+        );
+        assert_eq!(
+            Ts::from_parts(10, 500_000).ms_since(Ts::from_parts(10, 0)),
+            0.5
+        );
+    }
+}
