@@ -5,6 +5,9 @@
 //! the CLI) that read files and print what the core found.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod conn;
 pub mod decode;
+pub mod flow;
 pub mod proto;
 pub mod ts;

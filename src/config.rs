@@ -1,0 +1,53 @@
+//! Analysis settings and resource bounds (see docs/limits.md). Defaults are chosen for a
+//! sensor: generous enough for real handshakes, small enough that hostile traffic cannot
+//! make memory grow without limit.
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP/UDP ports that identify the server side when no SYN shows who connected.
+    pub server_ports: Vec<u16>,
+    /// Most TCP connections tracked at once; the least recently active tenth is evicted beyond.
+    pub max_flows: usize,
+    /// Most RDP-UDP flows tracked at once.
+    pub max_udp_flows: usize,
+    /// Bytes one stream direction may buffer while waiting for a complete PDU or record.
+    pub max_stream_buffer: usize,
+    /// Bytes of out-of-order data one direction may hold before the hole becomes a gap.
+    pub max_out_of_order: usize,
+    /// Bytes one direction may buffer to defragment a TLS handshake message (certificates).
+    pub max_handshake_message: usize,
+    /// TLS application-data records recorded per direction before parsing stops.
+    pub max_app_records: usize,
+    /// Timeline events kept per connection.
+    pub max_events: usize,
+    /// A connection with no packets for this long (capture time) is finished.
+    pub idle_timeout_secs: u64,
+    /// A closed connection (RST, or FIN both ways) is finished this long after its close.
+    pub close_linger_secs: u64,
+    /// Handshake or median RTT above this is reported as high latency.
+    pub high_latency_ms: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server_ports: vec![3389],
+            max_flows: 100_000,
+            max_udp_flows: 10_000,
+            max_stream_buffer: 128 * 1024,
+            max_out_of_order: 256 * 1024,
+            max_handshake_message: 64 * 1024,
+            max_app_records: 64,
+            max_events: 256,
+            idle_timeout_secs: 600,
+            close_linger_secs: 5,
+            high_latency_ms: 150.0,
+        }
+    }
+}
+
+impl Config {
+    pub fn is_server_port(&self, port: u16) -> bool {
+        self.server_ports.contains(&port)
+    }
+}

@@ -1,0 +1,163 @@
+//! The timeline of a connection: what happened, on which frame, from which side.
+
+use crate::flow::tcp::At;
+use crate::flow::Side;
+use crate::proto::{tls, x224};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    Syn {
+        mss: Option<u16>,
+    },
+    SynAck {
+        mss: Option<u16>,
+    },
+    HandshakeAck,
+    X224Request {
+        cookie: Option<String>,
+        requested: Option<u32>,
+    },
+    X224Confirm {
+        selected: Option<u32>,
+    },
+    NegotiationFailure {
+        code: u32,
+    },
+    X224Disconnect,
+    TlsHandshake {
+        name: &'static str,
+        detail: Option<String>,
+    },
+    ChangeCipherSpec,
+    EncryptedHandshake {
+        len: u16,
+    },
+    Alert {
+        level: u8,
+        description: u8,
+    },
+    EncryptedAlert {
+        len: u16,
+    },
+    AppData {
+        len: u16,
+    },
+    McsConnectInitial,
+    McsConnectResponse {
+        result: u8,
+    },
+    RdpData {
+        len: usize,
+    },
+    Fin,
+    Rst,
+    Gap {
+        bytes: u32,
+    },
+    Malformed {
+        what: &'static str,
+    },
+    UdpSyn,
+    UdpSynAck,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: At,
+    pub side: Side,
+    pub kind: EventKind,
+}
+
+impl EventKind {
+    /// One line for timelines: short, Wireshark-like.
+    pub fn describe(&self) -> String {
+        match self {
+            EventKind::Syn { mss } => with_mss("SYN", *mss),
+            EventKind::SynAck { mss } => with_mss("SYN, ACK", *mss),
+            EventKind::HandshakeAck => "ACK (TCP handshake complete)".into(),
+            EventKind::X224Request { cookie, requested } => {
+                let mut s = String::from("X.224 Connection Request");
+                if let Some(c) = cookie {
+                    s.push_str(&format!(" cookie={c}"));
+                }
+                match requested {
+                    Some(r) => s.push_str(&format!(
+                        " requested={}",
+                        x224::protocol_names(*r).join("|")
+                    )),
+                    None => s.push_str(" (no RDP_NEG_REQ: legacy client)"),
+                }
+                s
+            }
+            EventKind::X224Confirm { selected: Some(p) } => {
+                format!(
+                    "X.224 Connection Confirm selected={}",
+                    x224::selected_name(*p)
+                )
+            }
+            EventKind::X224Confirm { selected: None } => {
+                "X.224 Connection Confirm (no negotiation data)".into()
+            }
+            EventKind::NegotiationFailure { code } => {
+                format!(
+                    "X.224 Connection Confirm RDP_NEG_FAILURE {} ({code})",
+                    x224::failure_name(*code)
+                )
+            }
+            EventKind::X224Disconnect => "X.224 Disconnect Request".into(),
+            EventKind::TlsHandshake {
+                name,
+                detail: Some(d),
+            } => format!("TLS {name} {d}"),
+            EventKind::TlsHandshake { name, detail: None } => format!("TLS {name}"),
+            EventKind::ChangeCipherSpec => "TLS ChangeCipherSpec".into(),
+            EventKind::EncryptedHandshake { len } => {
+                format!("TLS encrypted handshake message ({len} B)")
+            }
+            EventKind::Alert { level, description } => format!(
+                "TLS alert {} {} ({description})",
+                tls::alert_level_name(*level),
+                tls::alert_name(*description)
+            ),
+            EventKind::EncryptedAlert { len } => {
+                format!("TLS encrypted alert ({len} B, content not visible)")
+            }
+            EventKind::AppData { len } => format!("TLS application data ({len} B)"),
+            EventKind::McsConnectInitial => "MCS Connect Initial (client settings)".into(),
+            EventKind::McsConnectResponse { result } => {
+                format!("MCS Connect Response result={result}")
+            }
+            EventKind::RdpData { len } => format!("RDP data ({len} B)"),
+            EventKind::Fin => "FIN".into(),
+            EventKind::Rst => "RST".into(),
+            EventKind::Gap { bytes } => format!("capture gap: {bytes} bytes missing"),
+            EventKind::Malformed { what } => format!("malformed: {what}"),
+            EventKind::UdpSyn => "RDP-UDP SYN".into(),
+            EventKind::UdpSynAck => "RDP-UDP SYN+ACK".into(),
+        }
+    }
+}
+
+fn with_mss(s: &str, mss: Option<u16>) -> String {
+    match mss {
+        Some(m) => format!("{s} MSS={m}"),
+        None => s.into(),
+    }
+}
+
+/// A bounded list of events in wire order.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    pub events: Vec<Event>,
+    pub dropped: u32,
+}
+
+impl Timeline {
+    pub fn push(&mut self, max: usize, at: At, side: Side, kind: EventKind) {
+        if self.events.len() < max {
+            self.events.push(Event { at, side, kind });
+        } else {
+            self.dropped += 1;
+        }
+    }
+}

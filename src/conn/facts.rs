@@ -1,0 +1,98 @@
+//! What the wire showed about one connection above TCP, as parsed values. The
+//! diagnosis and the reports read these; nothing here is inferred.
+
+use crate::flow::tcp::At;
+use crate::flow::Side;
+use crate::proto::cert::CertSummary;
+use crate::proto::mcs::{ConnectInitial, ConnectResponse};
+use crate::proto::tls::{ClientHello, ServerHello};
+use crate::proto::x224::{ConnectionConfirm, ConnectionRequest};
+
+#[derive(Debug, Clone, Default)]
+pub struct RdpFacts {
+    pub request: Option<(At, ConnectionRequest)>,
+    pub confirm: Option<(At, ConnectionConfirm)>,
+    pub disconnect: Option<(At, Side)>,
+    pub tls: TlsFacts,
+    pub connect_initial: Option<(At, ConnectInitial)>,
+    pub connect_response: Option<(At, ConnectResponse)>,
+    /// Leaf certificate sent in the server security data (standard RDP security, X.509 chain).
+    pub rdp_certificate: Option<CertSummary>,
+    /// Cleartext RDP PDUs after the MCS exchange (standard RDP security).
+    pub rdp_pdus: [u32; 2],
+    /// Frames where a parser met bytes it could not make sense of (bounded).
+    pub anomalies: Vec<(At, Side, &'static str)>,
+    pub anomaly_count: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSeen {
+    pub at: At,
+    pub side: Side,
+    /// Sent after the sender switched to encryption: level and description are not visible.
+    pub encrypted: bool,
+    pub level: Option<u8>,
+    pub description: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppRecord {
+    pub at: At,
+    pub side: Side,
+    pub len: u16,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TlsFacts {
+    pub client_hello: Option<(At, ClientHello)>,
+    pub server_hello: Option<(At, ServerHello)>,
+    pub certificate: Option<(At, CertSummary)>,
+    pub chain_len: usize,
+    /// Why the leaf certificate could not be summarised, when it could not.
+    pub certificate_error: Option<&'static str>,
+    pub server_hello_done: Option<At>,
+    pub client_key_exchange: Option<At>,
+    pub change_cipher_spec: [Option<At>; 2],
+    /// First encrypted handshake record (Finished) per side.
+    pub encrypted_handshake: [Option<At>; 2],
+    pub alerts: Vec<AlertSeen>,
+    /// Application-data records in wire order (bounded by `max_app_records` per side).
+    pub app_records: Vec<AppRecord>,
+    pub app_count: [u64; 2],
+    pub app_bytes: [u64; 2],
+}
+
+impl TlsFacts {
+    pub fn seen(&self) -> bool {
+        self.client_hello.is_some() || self.server_hello.is_some()
+    }
+
+    /// TLS 1.3 protects everything after the ServerHello.
+    pub fn is_tls13(&self) -> bool {
+        self.server_hello
+            .as_ref()
+            .is_some_and(|(_, sh)| sh.version == 0x0304)
+    }
+}
+
+/// Bound on anomalies remembered per connection (the count keeps going).
+pub const MAX_ANOMALIES: usize = 16;
+
+impl RdpFacts {
+    pub fn anomaly(&mut self, at: At, side: Side, what: &'static str) {
+        self.anomaly_count += 1;
+        if self.anomalies.len() < MAX_ANOMALIES {
+            self.anomalies.push((at, side, what));
+        }
+    }
+
+    pub fn selected_protocol(&self) -> Option<u32> {
+        use crate::proto::x224::Negotiation;
+        match self.confirm.as_ref()?.1.negotiation? {
+            Negotiation::Response {
+                selected_protocol, ..
+            } => Some(selected_protocol),
+            Negotiation::Failure { .. } => None,
+        }
+    }
+}

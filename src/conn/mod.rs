@@ -1,0 +1,174 @@
+//! One RDP connection: TCP facts, the two stream decoders, what they found, and the
+//! timeline. Fed one segment at a time by the analyzer; no I/O.
+
+pub mod event;
+pub mod facts;
+pub mod stream;
+pub mod udp;
+
+use crate::config::Config;
+use crate::decode::TcpHeader;
+use crate::flow::table::LastSeen;
+use crate::flow::tcp::{At, TcpTracker};
+use crate::flow::{Endpoint, Side};
+use crate::ts::Ts;
+use event::{EventKind, Timeline};
+use facts::RdpFacts;
+use stream::{Ctx, StreamDecoder};
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: u64,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub first: At,
+    pub last: At,
+    pub tcp: TcpTracker,
+    pub facts: RdpFacts,
+    pub timeline: Timeline,
+    decoders: [StreamDecoder; 2],
+    /// The capture began after the connection did (no SYN seen).
+    pub midstream: bool,
+    /// Removed from the flow table to respect its bound, before the connection ended.
+    pub evicted: bool,
+    /// Still open when the capture ended.
+    pub open_at_end: bool,
+    /// Frames the connection has; what the evidence writer needs to pick its packets.
+    pub frame_count: u64,
+}
+
+impl LastSeen for Connection {
+    fn last_seen(&self) -> Ts {
+        self.last.ts
+    }
+}
+
+impl Connection {
+    pub fn new(id: u64, client: Endpoint, server: Endpoint, at: At, midstream: bool) -> Connection {
+        Connection {
+            id,
+            client,
+            server,
+            first: at,
+            last: at,
+            tcp: TcpTracker::default(),
+            facts: RdpFacts::default(),
+            timeline: Timeline::default(),
+            decoders: Default::default(),
+            midstream,
+            evicted: false,
+            open_at_end: false,
+            frame_count: 0,
+        }
+    }
+
+    pub fn side_of(&self, src: Endpoint) -> Side {
+        if src == self.client {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    }
+
+    /// Whether this SYN starts a new connection on a 4-tuple we already track.
+    pub fn is_new_attempt(&self, h: &TcpHeader) -> bool {
+        h.syn && !h.ack_flag && self.tcp.client_isn().is_some_and(|isn| isn != h.seq)
+    }
+
+    pub fn on_tcp(
+        &mut self,
+        side: Side,
+        at: At,
+        h: &TcpHeader,
+        payload: &[u8],
+        missing: u32,
+        cfg: &Config,
+    ) {
+        self.last = at;
+        self.frame_count += 1;
+        let max = cfg.max_events;
+        if h.syn {
+            let kind = if h.ack_flag {
+                EventKind::SynAck { mss: h.mss }
+            } else {
+                EventKind::Syn { mss: h.mss }
+            };
+            self.timeline.push(max, at, side, kind);
+        }
+        let was_established = self.tcp.established.is_some();
+        let Connection {
+            tcp,
+            facts,
+            timeline,
+            decoders,
+            ..
+        } = self;
+        tcp.on_segment(
+            side,
+            at,
+            h,
+            payload,
+            missing,
+            cfg.max_out_of_order,
+            &mut |s, chunk| {
+                let mut ctx = Ctx {
+                    facts: &mut *facts,
+                    timeline: &mut *timeline,
+                    cfg,
+                };
+                if let Some(d) = decoders.get_mut(s.index()) {
+                    d.feed(s, at, chunk, &mut ctx);
+                }
+            },
+        );
+        if !was_established && self.tcp.established.is_some() {
+            self.timeline.push(max, at, side, EventKind::HandshakeAck);
+        }
+        if h.fin {
+            self.timeline.push(max, at, side, EventKind::Fin);
+        }
+        if h.rst {
+            self.timeline.push(max, at, side, EventKind::Rst);
+        }
+    }
+
+    /// The connection will see no more packets: release what reassembly still holds.
+    pub fn finish(&mut self, cfg: &Config) {
+        let Connection {
+            tcp,
+            facts,
+            timeline,
+            decoders,
+            last,
+            ..
+        } = self;
+        let at = *last;
+        tcp.flush(&mut |s, chunk| {
+            let mut ctx = Ctx {
+                facts: &mut *facts,
+                timeline: &mut *timeline,
+                cfg,
+            };
+            if let Some(d) = decoders.get_mut(s.index()) {
+                d.feed(s, at, chunk, &mut ctx);
+            }
+        });
+        for d in decoders.iter_mut() {
+            d.finish();
+        }
+    }
+
+    /// Bytes held in this connection's buffers (reassembly and PDU assembly).
+    pub fn buffered(&self) -> usize {
+        self.decoders
+            .iter()
+            .map(StreamDecoder::buffered)
+            .sum::<usize>()
+            + self
+                .tcp
+                .reasm
+                .iter()
+                .map(|r| r.pending_bytes())
+                .sum::<usize>()
+    }
+}
