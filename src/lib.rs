@@ -5,9 +5,15 @@
 //! the CLI) that read files and print what the core found.
 #![forbid(unsafe_code)]
 
+pub mod analyzer;
+pub mod capture;
 pub mod config;
 pub mod conn;
 pub mod decode;
+pub mod diagnosis;
 pub mod flow;
+pub mod pipeline;
 pub mod proto;
+pub mod record;
+pub mod report;
 pub mod ts;

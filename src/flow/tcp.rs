@@ -28,6 +28,8 @@ const MAX_OUTSTANDING: usize = 64;
 pub struct TcpTracker {
     /// First SYN from the client, and how many SYNs it sent.
     pub syn: Option<At>,
+    /// The most recent SYN before the handshake completed (Wireshark measures iRTT from it).
+    pub last_syn: Option<At>,
     pub syn_count: u32,
     pub synack: Option<At>,
     pub synack_count: u32,
@@ -62,9 +64,9 @@ impl TcpTracker {
         self.syn.is_some()
     }
 
-    /// Wireshark's iRTT: first SYN to the ACK that completes the handshake.
+    /// Wireshark's iRTT: the most recent SYN to the ACK that completes the handshake.
     pub fn handshake_rtt_ms(&self) -> Option<f64> {
-        Some(self.established?.ts.ms_since(self.syn?.ts))
+        Some(self.established?.ts.ms_since(self.last_syn?.ts))
     }
 
     pub fn retransmissions(&self, side: Side) -> u32 {
@@ -182,6 +184,9 @@ impl TcpTracker {
         } else {
             self.syn_count += 1;
             self.syn.get_or_insert(at);
+            if self.established.is_none() {
+                self.last_syn = Some(at);
+            }
         }
     }
 

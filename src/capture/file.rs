@@ -1,0 +1,132 @@
+//! Capture files (pcap and pcapng) read with libpcap. The BPF filter is compiled once and
+//! run per packet here rather than installed in libpcap, so that frame numbers count
+//! every packet in the file, as Wireshark numbers them.
+
+use std::path::Path;
+
+use pcap::{Capture, Linktype, Precision};
+
+use super::Filter;
+use crate::decode::LinkType;
+use crate::ts::Ts;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{path}: cannot open: {reason}")]
+    Open { path: String, reason: String },
+    #[error("{path}: unsupported link type {name} ({dlt}); rdpscope reads Ethernet, Linux cooked (SLL/SLL2), BSD loopback and raw IP")]
+    LinkType {
+        path: String,
+        dlt: i32,
+        name: String,
+    },
+    #[error("{path}: bad capture filter {filter:?}: {reason}")]
+    Filter {
+        path: String,
+        filter: String,
+        reason: String,
+    },
+}
+
+/// How reading went, beyond the packets themselves.
+#[derive(Debug, Clone, Default)]
+pub struct ReadSummary {
+    pub frames: u64,
+    pub frames_matched: u64,
+    /// Bytes of packet records read (headers included), for progress.
+    pub bytes: u64,
+    /// Why reading stopped before the end of the file (a truncated or corrupt file).
+    pub stopped_early: Option<String>,
+    pub link_type: Option<LinkType>,
+}
+
+/// One frame as read from the file.
+pub struct Frame<'a> {
+    pub number: u64,
+    pub ts: Ts,
+    pub link: LinkType,
+    pub data: &'a [u8],
+    pub wire_len: u32,
+}
+
+/// Read `path`, call `on_frame` for every frame that passes `filter`. `on_progress` gets
+/// the bytes read so far every few thousand frames.
+pub fn read(
+    path: &Path,
+    filter: &Filter,
+    on_frame: &mut dyn FnMut(&Frame<'_>),
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<ReadSummary, FileError> {
+    let shown = path.display().to_string();
+    let mut cap =
+        Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| FileError::Open {
+            path: shown.clone(),
+            reason: open_reason(path, &e),
+        })?;
+    let dlt = cap.get_datalink();
+    let link = LinkType::from_dlt(dlt.0).ok_or_else(|| FileError::LinkType {
+        path: shown.clone(),
+        dlt: dlt.0,
+        name: Linktype(dlt.0)
+            .get_name()
+            .unwrap_or_else(|_| "unknown".into()),
+    })?;
+    let expr = filter.expression(link);
+    let program = cap.compile(&expr, true).map_err(|e| FileError::Filter {
+        path: shown.clone(),
+        filter: expr.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut s = ReadSummary {
+        link_type: Some(link),
+        ..Default::default()
+    };
+    loop {
+        match cap.next_packet() {
+            Ok(p) => {
+                s.frames += 1;
+                s.bytes += 16 + u64::from(p.header.caplen);
+                if s.frames % 4096 == 0 {
+                    on_progress(s.bytes);
+                }
+                if !program.filter(p.data) {
+                    continue;
+                }
+                s.frames_matched += 1;
+                let ts = Ts::from_parts(
+                    i64::from(p.header.ts.tv_sec),
+                    i64::from(p.header.ts.tv_usec),
+                );
+                on_frame(&Frame {
+                    number: s.frames,
+                    ts,
+                    link,
+                    data: p.data,
+                    wire_len: p.header.len,
+                });
+            }
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                s.stopped_early = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    on_progress(s.bytes);
+    Ok(s)
+}
+
+/// libpcap's messages for a missing or non-capture file are terse; say what it means.
+fn open_reason(path: &Path, e: &pcap::Error) -> String {
+    if !path.exists() {
+        return "no such file".into();
+    }
+    if path.is_dir() {
+        return "is a directory, not a capture file".into();
+    }
+    let msg = e.to_string();
+    if msg.contains("unknown file format") || msg.contains("bad dump file format") {
+        return format!("not a pcap or pcapng capture ({msg})");
+    }
+    msg
+}

@@ -1,0 +1,126 @@
+//! How far a connection got. Past the TLS handshake everything is encrypted, so the
+//! later phases are read from the shape of the application-data records: CredSSP is a
+//! handful of small records each way; the RDP connection sequence and the session are
+//! many more.
+
+use serde::Serialize;
+
+use crate::conn::facts::TlsFacts;
+use crate::conn::Connection;
+use crate::flow::Side;
+use crate::proto::x224;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Tcp,
+    X224,
+    Tls,
+    Nla,
+    Rdp,
+    Session,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Tcp => "tcp",
+            Phase::X224 => "x224",
+            Phase::Tls => "tls",
+            Phase::Nla => "nla",
+            Phase::Rdp => "rdp",
+            Phase::Session => "session",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failed,
+    Incomplete,
+}
+
+/// Records of CredSSP with NTLM: 3 from the client (negotiate, authenticate, credentials)
+/// and 2 from the server (challenge, public-key echo). Kerberos needs fewer.
+pub const CREDSSP_CLIENT_RECORDS: u64 = 3;
+pub const CREDSSP_SERVER_RECORDS: u64 = 2;
+/// Application-data records each way beyond the security handshake that mean the RDP
+/// connection sequence (MCS, licensing, capabilities) ran to the session.
+const SESSION_RECORDS: u64 = 4;
+
+/// Application-data records per side that carry data after the TLS handshake. TLS 1.3
+/// sends its own encrypted handshake (server flight, client Finished) as application
+/// data; those are not counted.
+pub fn post_handshake_records(t: &TlsFacts) -> [u64; 2] {
+    let mut n = t.app_count;
+    if t.is_tls13() {
+        let first_client = t
+            .app_records
+            .iter()
+            .find(|r| r.side == Side::Client)
+            .map(|r| r.at.frame);
+        let server_hs = t
+            .app_records
+            .iter()
+            .filter(|r| r.side == Side::Server && first_client.is_none_or(|f| r.at.frame < f))
+            .count() as u64;
+        n[0] = n[0].saturating_sub(1);
+        n[1] = n[1].saturating_sub(server_hs);
+    }
+    n
+}
+
+pub fn reached(c: &Connection) -> Phase {
+    let f = &c.facts;
+    if let Some((_, resp)) = &f.connect_response {
+        // Standard RDP security: the MCS exchange is in clear.
+        let _ = resp;
+        return if f.rdp_pdus[0] > 0 && f.rdp_pdus[1] > 0 {
+            Phase::Session
+        } else {
+            Phase::Rdp
+        };
+    }
+    if f.connect_initial.is_some() {
+        return Phase::Rdp;
+    }
+    if f.tls.seen() || f.tls.app_count.iter().any(|n| *n > 0) {
+        let [client, server] = post_handshake_records(&f.tls);
+        let nla = f.selected_protocol().is_some_and(|p| p & 0x0A != 0);
+        let (c_sec, s_sec) = if nla {
+            (CREDSSP_CLIENT_RECORDS, CREDSSP_SERVER_RECORDS)
+        } else {
+            (0, 0)
+        };
+        if client > c_sec + SESSION_RECORDS && server > s_sec + SESSION_RECORDS {
+            return Phase::Session;
+        }
+        if client > c_sec {
+            return Phase::Rdp;
+        }
+        if nla && client > 0 {
+            return Phase::Nla;
+        }
+        return Phase::Tls;
+    }
+    if f.request.is_some() || f.confirm.is_some() {
+        return Phase::X224;
+    }
+    let _ = x224::selects_tls;
+    Phase::Tcp
+}
+
+pub fn outcome(c: &Connection, phase: Phase) -> Outcome {
+    if phase == Phase::Session {
+        return Outcome::Success;
+    }
+    if c.midstream && c.facts.request.is_none() {
+        return Outcome::Incomplete;
+    }
+    if c.tcp.closed() || !c.tcp.fins.is_empty() {
+        return Outcome::Failed;
+    }
+    Outcome::Incomplete
+}

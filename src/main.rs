@@ -1,0 +1,114 @@
+//! The `rdpscope` command line: a thin shell over the library.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use cli::{AnalyzeArgs, Cli, Command, Format};
+use rdpscope::diagnosis::Outcome;
+use rdpscope::pipeline;
+use rdpscope::report::{json, summary::FileSummary, summary::Summary, text};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`| head`) is not an error worth a message.
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("rdpscope: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn progress_bar(path: &std::path::Path) -> ProgressBar {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(path.display().to_string());
+    bar
+}
+
+fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let cfg = a.config();
+    let filter = a.filter();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut summary = Summary::new();
+    let mut next_id = 1;
+    let mut input_error = false;
+    for path in &a.files {
+        let bar = progress_bar(path);
+        let result =
+            pipeline::analyze_file(path, &filter, &cfg, next_id, &mut |b| bar.set_position(b));
+        bar.finish_and_clear();
+        let res = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("rdpscope: {e}");
+                input_error = true;
+                summary.files.push(FileSummary {
+                    file: path.display().to_string(),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                });
+                continue;
+            }
+        };
+        if let Some(w) = &res.summary.warning {
+            eprintln!(
+                "rdpscope: {}: reading stopped after frame {}: {w}; the report covers what was read",
+                path.display(),
+                res.summary.frames
+            );
+        }
+        next_id = res.next_id;
+        for r in &res.records {
+            summary.add(r);
+            if a.only_failed && r.outcome != Outcome::Failed {
+                continue;
+            }
+            match a.format {
+                Format::Json => json::connection(&mut out, r)?,
+                Format::Text => text::connection(
+                    &mut out,
+                    r,
+                    &text::Options {
+                        timeline: !a.no_timeline,
+                    },
+                )?,
+            }
+        }
+        summary.files.push(res.summary);
+    }
+    match a.format {
+        Format::Json => json::summary(&mut out, &summary)?,
+        Format::Text => text::summary(&mut out, &summary)?,
+    }
+    out.flush()?;
+    Ok(if input_error {
+        ExitCode::from(2)
+    } else if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

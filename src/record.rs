@@ -1,0 +1,515 @@
+//! The per-connection record: the JSON contract of docs/json.md, built from a finished
+//! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
+
+use serde::Serialize;
+
+use crate::analyzer::Finished;
+use crate::config::Config;
+use crate::conn::facts::RdpFacts;
+use crate::conn::udp::UdpFlow;
+use crate::conn::Connection;
+use crate::diagnosis::{self, Finding, Outcome, Phase};
+use crate::flow::tcp::{At, Close};
+use crate::flow::{Endpoint, Side};
+use crate::proto::cert::{CertSummary, Validity};
+use crate::proto::mcs::{self, ServerCertificate};
+use crate::proto::{tls, x224};
+use crate::ts::Ts;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionRecord {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: u64,
+    pub transport: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub duration_ms: f64,
+    pub frames: [u64; 2],
+    pub cookie: Option<String>,
+    pub routing_token: Option<String>,
+    pub negotiation: NegotiationRecord,
+    pub tls: Option<TlsRecord>,
+    pub standard_security: Option<StandardSecurityRecord>,
+    pub tcp: Option<TcpRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp: Option<UdpRecord>,
+    pub phase_reached: Phase,
+    pub outcome: Outcome,
+    pub findings: Vec<Finding>,
+    /// The capture began after the connection did.
+    pub midstream: bool,
+    /// Still open when the capture ended, or evicted from a full flow table.
+    pub open_at_end: bool,
+    pub evicted: bool,
+    pub anomalies: Vec<AnomalyRecord>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Events beyond the per-connection bound that are not in `timeline`.
+    pub timeline_dropped: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NegotiationRecord {
+    /// `None`: no RDP_NEG_REQ (a legacy client) or no request seen.
+    pub requested: Option<Vec<String>>,
+    pub request_flags: Vec<String>,
+    pub selected: Option<String>,
+    pub response_flags: Vec<String>,
+    pub failure: Option<FailureRecord>,
+    pub request_frame: Option<u64>,
+    pub response_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureRecord {
+    pub code: u32,
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CipherRecord {
+    pub id: u16,
+    pub name: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertRecord {
+    pub frame: u64,
+    pub from: Side,
+    pub encrypted: bool,
+    pub level: Option<&'static str>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateRecord {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    /// Judged at the timestamp of the packet that carried the certificate.
+    pub valid_at_capture: bool,
+    pub key: String,
+    pub signature: String,
+    pub san: Vec<String>,
+    pub frame: Option<u64>,
+    pub chain_length: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SideCount {
+    pub client: u64,
+    pub server: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsRecord {
+    pub client_versions: Vec<String>,
+    pub version: Option<String>,
+    pub cipher: Option<CipherRecord>,
+    pub client_cipher_count: Option<usize>,
+    pub sni: Option<String>,
+    pub alerts: Vec<AlertRecord>,
+    pub certificate: Option<CertificateRecord>,
+    pub client_hello_frame: Option<u64>,
+    pub server_hello_frame: Option<u64>,
+    pub application_data_records: SideCount,
+    pub application_data_bytes: SideCount,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StandardSecurityRecord {
+    pub encryption_method: Option<String>,
+    pub encryption_level: Option<String>,
+    pub certificate_type: Option<&'static str>,
+    pub client_build: Option<u32>,
+    pub client_name: Option<String>,
+    pub desktop: Option<String>,
+    pub keyboard_layout: Option<u32>,
+    pub client_encryption_methods: Option<u32>,
+    pub channels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CloseRecord {
+    pub side: Side,
+    pub frame: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpRecord {
+    pub handshake_rtt_ms: Option<f64>,
+    pub retransmissions: SideCount,
+    pub zero_windows: SideCount,
+    pub fin: Vec<CloseRecord>,
+    pub rst: Vec<CloseRecord>,
+    pub gaps: u32,
+    pub gap_bytes: u64,
+    pub syn_count: u32,
+    pub mss: MssRecord,
+    pub median_rtt_ms: Option<f64>,
+    pub rtt_samples: u64,
+    pub payload_bytes: SideCount,
+    pub snaplen_cut_bytes: u64,
+    pub overlap_conflicts: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MssRecord {
+    pub client: Option<u16>,
+    pub server: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UdpRecord {
+    pub syns: u32,
+    pub syn_ack_frame: Option<u64>,
+    pub datagrams: SideCount,
+    pub bytes: SideCount,
+    pub correlation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AnomalyRecord {
+    pub frame: u64,
+    pub from: Side,
+    pub what: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    /// Milliseconds since the connection's first packet.
+    pub t_ms: f64,
+    pub frame: u64,
+    pub from: Side,
+    pub event: String,
+}
+
+fn ms(x: f64) -> f64 {
+    // Three decimals (microseconds) keep golden files stable and readable.
+    (x * 1000.0).round() / 1000.0
+}
+
+fn closes(v: &[Close]) -> Vec<CloseRecord> {
+    v.iter()
+        .map(|c| CloseRecord {
+            side: c.side,
+            frame: c.at.frame,
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn certificate(
+    c: &CertSummary,
+    at: Option<At>,
+    judged_at: Ts,
+    chain_length: usize,
+) -> CertificateRecord {
+    CertificateRecord {
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        not_before: Ts::from_parts(c.not_before.unix_timestamp(), 0).rfc3339(),
+        not_after: Ts::from_parts(c.not_after.unix_timestamp(), 0).rfc3339(),
+        self_signed: c.self_signed,
+        valid_at_capture: c.validity_at(judged_at.datetime()) == Validity::Valid,
+        key: c.key.clone(),
+        signature: c.signature.clone(),
+        san: c.san.clone(),
+        frame: at.map(|a| a.frame),
+        chain_length,
+    }
+}
+
+fn negotiation(f: &RdpFacts) -> NegotiationRecord {
+    let mut n = NegotiationRecord::default();
+    if let Some((at, cr)) = &f.request {
+        n.request_frame = Some(at.frame);
+        if let Some(req) = cr.neg_req {
+            n.requested = Some(x224::protocol_names(req.requested_protocols));
+            n.request_flags = x224::request_flag_names(req.flags);
+        }
+        n.correlation_id = cr.correlation_id.map(|id| hex(&id));
+    }
+    if let Some((at, cc)) = &f.confirm {
+        n.response_frame = Some(at.frame);
+        match cc.negotiation {
+            Some(x224::Negotiation::Response {
+                flags,
+                selected_protocol,
+                ..
+            }) => {
+                n.selected = Some(x224::selected_name(selected_protocol));
+                n.response_flags = x224::response_flag_names(flags);
+            }
+            Some(x224::Negotiation::Failure { code }) => {
+                n.failure = Some(FailureRecord {
+                    code,
+                    name: x224::failure_name(code),
+                });
+            }
+            // A CC without negotiation data answers a legacy request: standard RDP security.
+            None => {
+                n.selected = f
+                    .request
+                    .as_ref()
+                    .and_then(|(_, r)| r.neg_req)
+                    .map_or(Some("rdp".into()), |_| None)
+            }
+        }
+    }
+    n
+}
+
+fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
+    let t = &f.tls;
+    if !t.seen() && t.alerts.is_empty() && t.app_count == [0, 0] {
+        return None;
+    }
+    let ch = t.client_hello.as_ref();
+    let sh = t.server_hello.as_ref().map(|(_, s)| s);
+    Some(TlsRecord {
+        client_versions: ch
+            .map(|(_, c)| {
+                c.offered_versions()
+                    .iter()
+                    .map(|v| tls::version_name(*v))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        version: sh.map(|s| tls::version_name(s.version)),
+        cipher: sh.map(|s| CipherRecord {
+            id: s.cipher,
+            name: tls::cipher_name(s.cipher),
+        }),
+        client_cipher_count: ch.map(|(_, c)| c.cipher_suites.len()),
+        sni: ch.and_then(|(_, c)| c.sni.clone()),
+        alerts: t
+            .alerts
+            .iter()
+            .map(|a| AlertRecord {
+                frame: a.at.frame,
+                from: a.side,
+                encrypted: a.encrypted,
+                level: a.level.map(tls::alert_level_name),
+                description: a.description.map(tls::alert_name),
+            })
+            .collect(),
+        certificate: t
+            .certificate
+            .as_ref()
+            .map(|(at, c)| certificate(c, Some(*at), at.ts, t.chain_len)),
+        client_hello_frame: ch.map(|(at, _)| at.frame),
+        server_hello_frame: t.server_hello.as_ref().map(|(at, _)| at.frame),
+        application_data_records: SideCount {
+            client: t.app_count[0],
+            server: t.app_count[1],
+        },
+        application_data_bytes: SideCount {
+            client: t.app_bytes[0],
+            server: t.app_bytes[1],
+        },
+    })
+}
+
+fn standard_security(f: &RdpFacts) -> Option<StandardSecurityRecord> {
+    if f.connect_initial.is_none() && f.connect_response.is_none() {
+        return None;
+    }
+    let mut s = StandardSecurityRecord::default();
+    if let Some((_, ci)) = &f.connect_initial {
+        if let Some(core) = &ci.client_core {
+            s.client_build = Some(core.client_build);
+            s.client_name = Some(core.client_name.clone());
+            s.desktop = Some(format!("{}x{}", core.desktop_width, core.desktop_height));
+            s.keyboard_layout = Some(core.keyboard_layout);
+        }
+        s.client_encryption_methods = ci.client_security.map(|c| c.encryption_methods);
+        s.channels = ci.channels.clone();
+    }
+    if let Some((at, cr)) = &f.connect_response {
+        if let Some(sec) = &cr.server_security {
+            s.encryption_method = Some(mcs::encryption_method_name(sec.encryption_method));
+            s.encryption_level = Some(mcs::encryption_level_name(sec.encryption_level));
+            s.certificate_type = sec.certificate.as_ref().map(|c| match c {
+                ServerCertificate::Proprietary { .. } => "proprietary",
+                ServerCertificate::X509Chain { .. } => "x509",
+            });
+            if let (Some(ServerCertificate::X509Chain { count, .. }), Some(c)) =
+                (&sec.certificate, &f.rdp_certificate)
+            {
+                s.certificate = Some(certificate(c, Some(*at), at.ts, *count as usize));
+            }
+        }
+    }
+    Some(s)
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
+fn timeline(events: &[crate::conn::event::Event], start: Ts) -> Vec<TimelineEntry> {
+    events
+        .iter()
+        .map(|e| TimelineEntry {
+            t_ms: ms(e.at.ts.ms_since(start)),
+            frame: e.at.frame,
+            from: e.side,
+            event: e.kind.describe(),
+        })
+        .collect()
+}
+
+impl ConnectionRecord {
+    pub fn from_finished(f: &Finished, cfg: &Config) -> ConnectionRecord {
+        match f {
+            Finished::Tcp(c) => Self::from_tcp(c, cfg),
+            Finished::Udp(u) => Self::from_udp(u),
+        }
+    }
+
+    pub fn from_tcp(c: &Connection, cfg: &Config) -> ConnectionRecord {
+        let d = diagnosis::diagnose(c, cfg);
+        let f = &c.facts;
+        let t = &c.tcp;
+        let cr = f.request.as_ref().map(|(_, r)| r);
+        ConnectionRecord {
+            kind: "connection",
+            id: c.id,
+            transport: "tcp",
+            file: None,
+            client: c.client,
+            server: c.server,
+            first_seen: c.first.ts.rfc3339(),
+            last_seen: c.last.ts.rfc3339(),
+            duration_ms: ms(c.last.ts.ms_since(c.first.ts)),
+            frames: [c.first.frame, c.last.frame],
+            cookie: cr.and_then(|r| r.cookie.clone()),
+            routing_token: cr.and_then(|r| r.routing_token.clone()),
+            negotiation: negotiation(f),
+            tls: tls_record(f),
+            standard_security: standard_security(f),
+            tcp: Some(TcpRecord {
+                handshake_rtt_ms: t.handshake_rtt_ms().map(ms),
+                retransmissions: SideCount {
+                    client: u64::from(t.retransmissions(Side::Client)),
+                    server: u64::from(t.retransmissions(Side::Server)),
+                },
+                zero_windows: SideCount {
+                    client: u64::from(t.zero_windows[0]),
+                    server: u64::from(t.zero_windows[1]),
+                },
+                fin: closes(&t.fins),
+                rst: closes(&t.rsts),
+                gaps: t.reasm.iter().map(|r| r.gaps).sum(),
+                gap_bytes: t.reasm.iter().map(|r| r.gap_bytes).sum(),
+                syn_count: t.syn_count,
+                mss: MssRecord {
+                    client: t.mss[0],
+                    server: t.mss[1],
+                },
+                median_rtt_ms: median(t.rtt_samples.iter().map(|(_, r)| *r).collect()).map(ms),
+                rtt_samples: t.rtt_sample_count,
+                payload_bytes: SideCount {
+                    client: t.payload_bytes[0],
+                    server: t.payload_bytes[1],
+                },
+                snaplen_cut_bytes: t.snaplen_cut.iter().sum(),
+                overlap_conflicts: t.reasm.iter().map(|r| r.overlap_conflicts).sum(),
+            }),
+            udp: None,
+            phase_reached: d.phase_reached,
+            outcome: d.outcome,
+            findings: d.findings,
+            midstream: c.midstream,
+            open_at_end: c.open_at_end,
+            evicted: c.evicted,
+            anomalies: f
+                .anomalies
+                .iter()
+                .map(|(at, s, w)| AnomalyRecord {
+                    frame: at.frame,
+                    from: *s,
+                    what: w,
+                })
+                .collect(),
+            timeline: timeline(&c.timeline.events, c.first.ts),
+            timeline_dropped: c.timeline.dropped,
+        }
+    }
+
+    pub fn from_udp(u: &UdpFlow) -> ConnectionRecord {
+        let established = u.synack.is_some() || (u.midstream && u.datagrams[1] > 0);
+        ConnectionRecord {
+            kind: "connection",
+            id: u.id,
+            transport: "udp",
+            file: None,
+            client: u.client,
+            server: u.server,
+            first_seen: u.first.ts.rfc3339(),
+            last_seen: u.last.ts.rfc3339(),
+            duration_ms: ms(u.last.ts.ms_since(u.first.ts)),
+            frames: [u.first.frame, u.last.frame],
+            cookie: None,
+            routing_token: None,
+            negotiation: NegotiationRecord::default(),
+            tls: None,
+            standard_security: None,
+            tcp: None,
+            udp: Some(UdpRecord {
+                syns: u.syns,
+                syn_ack_frame: u.synack.map(|a| a.frame),
+                datagrams: SideCount {
+                    client: u.datagrams[0],
+                    server: u.datagrams[1],
+                },
+                bytes: SideCount {
+                    client: u.bytes[0],
+                    server: u.bytes[1],
+                },
+                correlation_id: u
+                    .first_syn
+                    .as_ref()
+                    .and_then(|(_, s)| s.correlation_id)
+                    .map(|id| hex(&id)),
+            }),
+            phase_reached: if established {
+                Phase::Session
+            } else {
+                Phase::Tcp
+            },
+            outcome: if established {
+                Outcome::Success
+            } else if u.syns > 0 {
+                Outcome::Failed
+            } else {
+                Outcome::Incomplete
+            },
+            findings: Vec::new(),
+            midstream: u.midstream,
+            open_at_end: false,
+            evicted: u.evicted,
+            anomalies: Vec::new(),
+            timeline: timeline(&u.timeline.events, u.first.ts),
+            timeline_dropped: u.timeline.dropped,
+        }
+    }
+}

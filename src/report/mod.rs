@@ -1,0 +1,5 @@
+//! Output formats: thin renderers over connection records and run summaries.
+
+pub mod json;
+pub mod summary;
+pub mod text;

@@ -1,0 +1,342 @@
+//! The readable report: per connection, the verdict in plain words first, then the facts
+//! (endpoints, cookie, security, TLS and certificate, TCP), then the handshake timeline.
+
+use std::io::{self, Write};
+
+use super::summary::Summary;
+use crate::diagnosis::{Outcome, Severity};
+use crate::flow::Side;
+use crate::record::ConnectionRecord;
+
+pub struct Options {
+    pub timeline: bool,
+}
+
+/// Strings from the wire may hold control characters (terminal escapes): show them escaped.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "SUCCESS",
+        Outcome::Failed => "FAILED",
+        Outcome::Incomplete => "INCOMPLETE",
+    }
+}
+
+fn endpoint(e: &crate::flow::Endpoint) -> String {
+    match e.ip {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
+        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
+    }
+}
+
+pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> io::Result<()> {
+    let proto = r.transport.to_uppercase();
+    writeln!(
+        out,
+        "#{} {} {} -> {}  {}  {:.1} ms  frames {}-{}",
+        r.id,
+        proto,
+        endpoint(&r.client),
+        endpoint(&r.server),
+        r.first_seen,
+        r.duration_ms,
+        r.frames[0],
+        r.frames[1]
+    )?;
+    if let Some(file) = &r.file {
+        writeln!(out, "  file: {file}")?;
+    }
+    let cause = r.findings.iter().find(|f| f.severity == Severity::Error);
+    match cause {
+        Some(f) => writeln!(
+            out,
+            "  {}: {} (reached {})",
+            outcome_word(r.outcome),
+            f.summary,
+            r.phase_reached.name()
+        )?,
+        None => writeln!(
+            out,
+            "  {} (reached {})",
+            outcome_word(r.outcome),
+            r.phase_reached.name()
+        )?,
+    }
+    for f in &r.findings {
+        let sev = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let frames: Vec<String> = f.frames.iter().map(|n| format!("#{n}")).collect();
+        let inferred = if f.inferred { " (inferred)" } else { "" };
+        writeln!(
+            out,
+            "  [{sev}] {}{inferred}: {}  frames {}",
+            f.code,
+            f.summary,
+            frames.join(" ")
+        )?;
+        if !f.detail.is_empty() {
+            writeln!(out, "      {}", f.detail)?;
+        }
+        if let Some(e) = &f.client_error {
+            writeln!(out, "      the user most likely saw: {e}")?;
+        }
+        if !f.remedy.is_empty() {
+            writeln!(out, "      fix: {}", f.remedy)?;
+        }
+    }
+    facts(out, r)?;
+    if opt.timeline && !r.timeline.is_empty() {
+        writeln!(out, "  timeline:")?;
+        for e in &r.timeline {
+            let arrow = match e.from {
+                Side::Client => "C -> S",
+                Side::Server => "C <- S",
+            };
+            writeln!(
+                out,
+                "    {:>11.3} ms  {arrow}  {:<60} #{}",
+                e.t_ms,
+                clean(&e.event),
+                e.frame
+            )?;
+        }
+        if r.timeline_dropped > 0 {
+            writeln!(out, "    ... {} more events not kept", r.timeline_dropped)?;
+        }
+    }
+    writeln!(out)
+}
+
+fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
+    let n = &r.negotiation;
+    let mut line = Vec::new();
+    if let Some(c) = &r.cookie {
+        line.push(format!("cookie {c:?}"));
+    }
+    if let Some(t) = &r.routing_token {
+        line.push(format!("routing token {t:?}"));
+    }
+    match &n.requested {
+        Some(p) => line.push(format!("requested {}", p.join("|"))),
+        None if n.request_frame.is_some() => line.push("no RDP_NEG_REQ (legacy client)".into()),
+        None => {}
+    }
+    if let Some(s) = &n.selected {
+        line.push(format!("selected {s}"));
+    }
+    if let Some(f) = &n.failure {
+        line.push(format!("RDP_NEG_FAILURE {} ({})", f.name, f.code));
+    }
+    if !line.is_empty() {
+        writeln!(out, "  rdp: {}", line.join(", "))?;
+    }
+    if let Some(t) = &r.tls {
+        let mut s = vec![format!("client offers {}", t.client_versions.join("/"))];
+        if let Some(n) = t.client_cipher_count {
+            s.push(format!("{n} cipher suites"));
+        }
+        if let Some(v) = &t.version {
+            s.push(format!("server chose TLS {v}"));
+        }
+        if let Some(c) = &t.cipher {
+            s.push(
+                c.name
+                    .map_or_else(|| format!("0x{:04x}", c.id), str::to_string),
+            );
+        }
+        if let Some(sni) = &t.sni {
+            s.push(format!("SNI {}", clean(sni)));
+        }
+        writeln!(out, "  tls: {}", s.join(", "))?;
+        for a in &t.alerts {
+            let who = match a.from {
+                Side::Client => "client",
+                Side::Server => "server",
+            };
+            match (&a.level, &a.description) {
+                (Some(l), Some(d)) => {
+                    writeln!(out, "  tls alert from {who}: {l} {d}  #{}", a.frame)?
+                }
+                _ => writeln!(
+                    out,
+                    "  tls alert from {who}: encrypted (content not visible)  #{}",
+                    a.frame
+                )?,
+            }
+        }
+        if let Some(c) = &t.certificate {
+            certificate(out, c)?;
+        }
+        writeln!(
+            out,
+            "  tls application data: client {} records / {} B, server {} records / {} B",
+            t.application_data_records.client,
+            t.application_data_bytes.client,
+            t.application_data_records.server,
+            t.application_data_bytes.server
+        )?;
+    }
+    if let Some(s) = &r.standard_security {
+        let mut v = Vec::new();
+        if let Some(m) = &s.encryption_method {
+            v.push(format!("encryption {m}"));
+        }
+        if let Some(l) = &s.encryption_level {
+            v.push(format!("level {l}"));
+        }
+        if let Some(c) = s.certificate_type {
+            v.push(format!("{c} certificate"));
+        }
+        if let Some(n) = &s.client_name {
+            v.push(format!("client {n:?}"));
+        }
+        if let Some(b) = s.client_build {
+            v.push(format!("build {b}"));
+        }
+        if let Some(d) = &s.desktop {
+            v.push(format!("desktop {d}"));
+        }
+        writeln!(out, "  standard RDP security: {}", v.join(", "))?;
+        if let Some(c) = &s.certificate {
+            certificate(out, c)?;
+        }
+    }
+    if let Some(t) = &r.tcp {
+        let rtt = t.handshake_rtt_ms.map_or("handshake not seen".into(), |r| {
+            format!("handshake RTT {r:.3} ms")
+        });
+        let closes: Vec<String> = t
+            .fin
+            .iter()
+            .map(|c| (c, "FIN"))
+            .chain(t.rst.iter().map(|c| (c, "RST")))
+            .map(|(c, k)| {
+                format!(
+                    "{} {k} #{}",
+                    if c.side == Side::Client {
+                        "client"
+                    } else {
+                        "server"
+                    },
+                    c.frame
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  tcp: {rtt}, retransmissions client {} / server {}{}{}",
+            t.retransmissions.client,
+            t.retransmissions.server,
+            if t.gaps > 0 {
+                format!(", {} capture gaps ({} B)", t.gaps, t.gap_bytes)
+            } else {
+                String::new()
+            },
+            if closes.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", closes.join(", "))
+            }
+        )?;
+    }
+    if let Some(u) = &r.udp {
+        writeln!(
+            out,
+            "  rdp-udp: {} SYN, {}",
+            u.syns,
+            u.syn_ack_frame
+                .map_or("no SYN+ACK".into(), |f| format!("SYN+ACK #{f}"))
+        )?;
+    }
+    if r.midstream {
+        writeln!(
+            out,
+            "  note: the capture began after this connection started"
+        )?;
+    }
+    if r.open_at_end {
+        writeln!(out, "  note: still open when the capture ended")?;
+    }
+    for a in &r.anomalies {
+        writeln!(out, "  anomaly #{}: {}", a.frame, a.what)?;
+    }
+    Ok(())
+}
+
+fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io::Result<()> {
+    writeln!(
+        out,
+        "  certificate: {} (issuer {}), valid {} to {} ({} at capture time){}, {}, {}",
+        clean(&c.subject),
+        if c.self_signed {
+            "itself: self-signed".to_string()
+        } else {
+            clean(&c.issuer)
+        },
+        c.not_before,
+        c.not_after,
+        if c.valid_at_capture {
+            "valid"
+        } else {
+            "NOT valid"
+        },
+        if c.san.is_empty() {
+            String::new()
+        } else {
+            format!(", SAN {}", clean(&c.san.join(" ")))
+        },
+        c.key,
+        c.signature
+    )
+}
+
+pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
+    writeln!(
+        out,
+        "Summary: {} connections: {} succeeded, {} failed, {} incomplete",
+        s.connections, s.success, s.failed, s.incomplete
+    )?;
+    for (cause, n) in &s.failures_by_cause {
+        writeln!(out, "  {n:>5}  {cause}")?;
+    }
+    for f in &s.files {
+        let mut line = format!(
+            "  {}: {} frames, {} analyzed",
+            f.file, f.frames, f.frames_analyzed
+        );
+        if f.stats.evicted > 0 {
+            line.push_str(&format!(
+                ", {} flows evicted (flow table full)",
+                f.stats.evicted
+            ));
+        }
+        if f.stats.snaplen_cut_frames > 0 {
+            line.push_str(&format!(
+                ", {} frames cut by the snaplen",
+                f.stats.snaplen_cut_frames
+            ));
+        }
+        writeln!(out, "{line}")?;
+        if let Some(w) = &f.warning {
+            writeln!(out, "  warning: {}: reading stopped early: {w}", f.file)?;
+        }
+        if let Some(e) = &f.error {
+            writeln!(out, "  error: {e}")?;
+        }
+    }
+    Ok(())
+}
