@@ -137,15 +137,7 @@ impl Analyzer {
         }
     }
 
-    fn on_tcp(
-        &mut self,
-        at: At,
-        src: Endpoint,
-        dst: Endpoint,
-        h: &TcpHeader,
-        payload: &[u8],
-        missing: u32,
-    ) {
+    fn on_tcp(&mut self, at: At, src: Endpoint, dst: Endpoint, h: &TcpHeader, payload: &[u8], missing: u32) {
         if !self.cfg.is_server_port(src.port) && !self.cfg.is_server_port(dst.port) {
             return;
         }
@@ -178,7 +170,7 @@ impl Analyzer {
         } else {
             (dst, src)
         };
-        let midstream = !(h.syn && !h.ack_flag);
+        let midstream = !h.syn || h.ack_flag;
         let mut c = Connection::new(self.next_id, client, server, at, midstream);
         self.next_id += 1;
         self.stats.tcp_connections += 1;
@@ -237,9 +229,7 @@ impl Analyzer {
             c.finish(&self.cfg);
             self.finished.push(Finished::Tcp(Box::new(c)));
         }
-        let done_udp = self
-            .udp
-            .drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
+        let done_udp = self.udp.drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
         self.finished
             .extend(done_udp.into_iter().map(|f| Finished::Udp(Box::new(f))));
     }
@@ -256,12 +246,8 @@ impl Analyzer {
             c.finish(&self.cfg);
             self.finished.push(Finished::Tcp(Box::new(c)));
         }
-        self.finished.extend(
-            self.udp
-                .drain_all()
-                .into_iter()
-                .map(|f| Finished::Udp(Box::new(f))),
-        );
+        self.finished
+            .extend(self.udp.drain_all().into_iter().map(|f| Finished::Udp(Box::new(f))));
         self.finished.sort_by_key(Finished::id);
         (self.finished, self.stats)
     }

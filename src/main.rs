@@ -38,10 +38,8 @@ fn progress_bar(path: &std::path::Path) -> ProgressBar {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(path.display().to_string());
     bar
@@ -57,8 +55,7 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut input_error = false;
     for path in &a.files {
         let bar = progress_bar(path);
-        let result =
-            pipeline::analyze_file(path, &filter, &cfg, next_id, &mut |b| bar.set_position(b));
+        let result = pipeline::analyze_file(path, &filter, &cfg, next_id, &mut |b| bar.set_position(b));
         bar.finish_and_clear();
         let res = match result {
             Ok(r) => r,

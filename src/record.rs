@@ -212,12 +212,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn certificate(
-    c: &CertSummary,
-    at: Option<At>,
-    judged_at: Ts,
-    chain_length: usize,
-) -> CertificateRecord {
+fn certificate(c: &CertSummary, at: Option<At>, judged_at: Ts, chain_length: usize) -> CertificateRecord {
     CertificateRecord {
         subject: c.subject.clone(),
         issuer: c.issuer.clone(),
@@ -282,12 +277,7 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
     let sh = t.server_hello.as_ref().map(|(_, s)| s);
     Some(TlsRecord {
         client_versions: ch
-            .map(|(_, c)| {
-                c.offered_versions()
-                    .iter()
-                    .map(|v| tls::version_name(*v))
-                    .collect()
-            })
+            .map(|(_, c)| c.offered_versions().iter().map(|v| tls::version_name(*v)).collect())
             .unwrap_or_default(),
         version: sh.map(|s| tls::version_name(s.version)),
         cipher: sh.map(|s| CipherRecord {
@@ -347,8 +337,7 @@ fn standard_security(f: &RdpFacts) -> Option<StandardSecurityRecord> {
                 ServerCertificate::Proprietary { .. } => "proprietary",
                 ServerCertificate::X509Chain { .. } => "x509",
             });
-            if let (Some(ServerCertificate::X509Chain { count, .. }), Some(c)) =
-                (&sec.certificate, &f.rdp_certificate)
+            if let (Some(ServerCertificate::X509Chain { count, .. }), Some(c)) = (&sec.certificate, &f.rdp_certificate)
             {
                 s.certificate = Some(certificate(c, Some(*at), at.ts, *count as usize));
             }
@@ -491,11 +480,7 @@ impl ConnectionRecord {
                     .and_then(|(_, s)| s.correlation_id)
                     .map(|id| hex(&id)),
             }),
-            phase_reached: if established {
-                Phase::Session
-            } else {
-                Phase::Tcp
-            },
+            phase_reached: if established { Phase::Session } else { Phase::Tcp },
             outcome: if established {
                 Outcome::Success
             } else if u.syns > 0 {

@@ -18,8 +18,7 @@ impl Ts {
     }
 
     pub fn datetime(self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0))
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// RFC 3339 in UTC with microseconds, e.g. `2011-02-12T09:31:00.123456Z`.
@@ -48,9 +47,6 @@ mod tests {
             Ts::from_parts(1_297_503_060, 123_456_789).rfc3339(),
             "2011-02-12T09:31:00.123456Z"
         );
-        assert_eq!(
-            Ts::from_parts(10, 500_000).ms_since(Ts::from_parts(10, 0)),
-            0.5
-        );
+        assert_eq!(Ts::from_parts(10, 500_000).ms_since(Ts::from_parts(10, 0)), 0.5);
     }
 }

@@ -15,11 +15,7 @@ pub enum FileError {
     #[error("{path}: cannot open: {reason}")]
     Open { path: String, reason: String },
     #[error("{path}: unsupported link type {name} ({dlt}); rdpscope reads Ethernet, Linux cooked (SLL/SLL2), BSD loopback and raw IP")]
-    LinkType {
-        path: String,
-        dlt: i32,
-        name: String,
-    },
+    LinkType { path: String, dlt: i32, name: String },
     #[error("{path}: bad capture filter {filter:?}: {reason}")]
     Filter {
         path: String,
@@ -58,18 +54,15 @@ pub fn read(
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<ReadSummary, FileError> {
     let shown = path.display().to_string();
-    let mut cap =
-        Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| FileError::Open {
-            path: shown.clone(),
-            reason: open_reason(path, &e),
-        })?;
+    let mut cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| FileError::Open {
+        path: shown.clone(),
+        reason: open_reason(path, &e),
+    })?;
     let dlt = cap.get_datalink();
     let link = LinkType::from_dlt(dlt.0).ok_or_else(|| FileError::LinkType {
         path: shown.clone(),
         dlt: dlt.0,
-        name: Linktype(dlt.0)
-            .get_name()
-            .unwrap_or_else(|_| "unknown".into()),
+        name: Linktype(dlt.0).get_name().unwrap_or_else(|_| "unknown".into()),
     })?;
     let expr = filter.expression(link);
     let program = cap.compile(&expr, true).map_err(|e| FileError::Filter {
@@ -86,17 +79,14 @@ pub fn read(
             Ok(p) => {
                 s.frames += 1;
                 s.bytes += 16 + u64::from(p.header.caplen);
-                if s.frames % 4096 == 0 {
+                if s.frames.is_multiple_of(4096) {
                     on_progress(s.bytes);
                 }
                 if !program.filter(p.data) {
                     continue;
                 }
                 s.frames_matched += 1;
-                let ts = Ts::from_parts(
-                    i64::from(p.header.ts.tv_sec),
-                    i64::from(p.header.ts.tv_usec),
-                );
+                let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);
                 on_frame(&Frame {
                     number: s.frames,
                     ts,

@@ -81,23 +81,15 @@ impl EventKind {
                     s.push_str(&format!(" cookie={c}"));
                 }
                 match requested {
-                    Some(r) => s.push_str(&format!(
-                        " requested={}",
-                        x224::protocol_names(*r).join("|")
-                    )),
+                    Some(r) => s.push_str(&format!(" requested={}", x224::protocol_names(*r).join("|"))),
                     None => s.push_str(" (no RDP_NEG_REQ: legacy client)"),
                 }
                 s
             }
             EventKind::X224Confirm { selected: Some(p) } => {
-                format!(
-                    "X.224 Connection Confirm selected={}",
-                    x224::selected_name(*p)
-                )
+                format!("X.224 Connection Confirm selected={}", x224::selected_name(*p))
             }
-            EventKind::X224Confirm { selected: None } => {
-                "X.224 Connection Confirm (no negotiation data)".into()
-            }
+            EventKind::X224Confirm { selected: None } => "X.224 Connection Confirm (no negotiation data)".into(),
             EventKind::NegotiationFailure { code } => {
                 format!(
                     "X.224 Connection Confirm RDP_NEG_FAILURE {} ({code})",
@@ -105,10 +97,7 @@ impl EventKind {
                 )
             }
             EventKind::X224Disconnect => "X.224 Disconnect Request".into(),
-            EventKind::TlsHandshake {
-                name,
-                detail: Some(d),
-            } => format!("TLS {name} {d}"),
+            EventKind::TlsHandshake { name, detail: Some(d) } => format!("TLS {name} {d}"),
             EventKind::TlsHandshake { name, detail: None } => format!("TLS {name}"),
             EventKind::ChangeCipherSpec => "TLS ChangeCipherSpec".into(),
             EventKind::EncryptedHandshake { len } => {

@@ -69,9 +69,7 @@ impl TlsFacts {
 
     /// TLS 1.3 protects everything after the ServerHello.
     pub fn is_tls13(&self) -> bool {
-        self.server_hello
-            .as_ref()
-            .is_some_and(|(_, sh)| sh.version == 0x0304)
+        self.server_hello.as_ref().is_some_and(|(_, sh)| sh.version == 0x0304)
     }
 }
 
@@ -89,9 +87,7 @@ impl RdpFacts {
     pub fn selected_protocol(&self) -> Option<u32> {
         use crate::proto::x224::Negotiation;
         match self.confirm.as_ref()?.1.negotiation? {
-            Negotiation::Response {
-                selected_protocol, ..
-            } => Some(selected_protocol),
+            Negotiation::Response { selected_protocol, .. } => Some(selected_protocol),
             Negotiation::Failure { .. } => None,
         }
     }

@@ -9,7 +9,7 @@ pub mod udp;
 use crate::config::Config;
 use crate::decode::TcpHeader;
 use crate::flow::table::LastSeen;
-use crate::flow::tcp::{At, TcpTracker};
+use crate::flow::tcp::{At, Segment, TcpTracker};
 use crate::flow::{Endpoint, Side};
 use crate::ts::Ts;
 use event::{EventKind, Timeline};
@@ -75,15 +75,7 @@ impl Connection {
         h.syn && !h.ack_flag && self.tcp.client_isn().is_some_and(|isn| isn != h.seq)
     }
 
-    pub fn on_tcp(
-        &mut self,
-        side: Side,
-        at: At,
-        h: &TcpHeader,
-        payload: &[u8],
-        missing: u32,
-        cfg: &Config,
-    ) {
+    pub fn on_tcp(&mut self, side: Side, at: At, h: &TcpHeader, payload: &[u8], missing: u32, cfg: &Config) {
         self.last = at;
         self.frame_count += 1;
         let max = cfg.max_events;
@@ -103,24 +95,21 @@ impl Connection {
             decoders,
             ..
         } = self;
-        tcp.on_segment(
-            side,
-            at,
-            h,
+        let seg = Segment {
+            header: *h,
             payload,
             missing,
-            cfg.max_out_of_order,
-            &mut |s, chunk| {
-                let mut ctx = Ctx {
-                    facts: &mut *facts,
-                    timeline: &mut *timeline,
-                    cfg,
-                };
-                if let Some(d) = decoders.get_mut(s.index()) {
-                    d.feed(s, at, chunk, &mut ctx);
-                }
-            },
-        );
+        };
+        tcp.on_segment(side, at, &seg, cfg.max_out_of_order, &mut |s, chunk| {
+            let mut ctx = Ctx {
+                facts: &mut *facts,
+                timeline: &mut *timeline,
+                cfg,
+            };
+            if let Some(d) = decoders.get_mut(s.index()) {
+                d.feed(s, at, chunk, &mut ctx);
+            }
+        });
         if !was_established && self.tcp.established.is_some() {
             self.timeline.push(max, at, side, EventKind::HandshakeAck);
         }
@@ -160,15 +149,7 @@ impl Connection {
 
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).
     pub fn buffered(&self) -> usize {
-        self.decoders
-            .iter()
-            .map(StreamDecoder::buffered)
-            .sum::<usize>()
-            + self
-                .tcp
-                .reasm
-                .iter()
-                .map(|r| r.pending_bytes())
-                .sum::<usize>()
+        self.decoders.iter().map(StreamDecoder::buffered).sum::<usize>()
+            + self.tcp.reasm.iter().map(|r| r.pending_bytes()).sum::<usize>()
     }
 }

@@ -244,8 +244,7 @@ impl StreamDecoder {
     }
 
     fn encrypted(&self, side: Side, ctx: &Ctx<'_>) -> bool {
-        ctx.facts.tls.change_cipher_spec[side.index()].is_some()
-            || (side == Side::Server && ctx.facts.tls.is_tls13())
+        ctx.facts.tls.change_cipher_spec[side.index()].is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
     }
 
     fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
@@ -261,11 +260,7 @@ impl StreamDecoder {
             }
             tls::CT_ALERT => {
                 // A cleartext alert is exactly two bytes; anything else is protected.
-                let alert = if encrypted {
-                    None
-                } else {
-                    tls::parse_alert(body).ok()
-                };
+                let alert = if encrypted { None } else { tls::parse_alert(body).ok() };
                 let seen = AlertSeen {
                     at,
                     side,
@@ -351,11 +346,8 @@ impl StreamDecoder {
                     return ctx.anomaly(at, side, "second X.224 Connection Request");
                 }
                 if cr.li_mismatch {
-                    ctx.facts.anomaly(
-                        at,
-                        side,
-                        "X.224 length indicator disagrees with TPKT length",
-                    );
+                    ctx.facts
+                        .anomaly(at, side, "X.224 length indicator disagrees with TPKT length");
                 }
                 let requested = cr.neg_req.map(|n| n.requested_protocols);
                 ctx.event(
@@ -399,12 +391,8 @@ impl StreamDecoder {
                 ctx.event(at, side, EventKind::X224Disconnect);
             }
             (_, Tpdu::Data(d)) => self.mcs(side, at, d, ctx),
-            (_, Tpdu::ConnectionRequest(_)) => {
-                ctx.anomaly(at, side, "X.224 Connection Request from the server")
-            }
-            (_, Tpdu::ConnectionConfirm(_)) => {
-                ctx.anomaly(at, side, "X.224 Connection Confirm from the client")
-            }
+            (_, Tpdu::ConnectionRequest(_)) => ctx.anomaly(at, side, "X.224 Connection Request from the server"),
+            (_, Tpdu::ConnectionConfirm(_)) => ctx.anomaly(at, side, "X.224 Connection Confirm from the client"),
             (_, Tpdu::Other(_)) => ctx.anomaly(at, side, "unexpected X.224 TPDU type"),
         }
     }
@@ -425,18 +413,11 @@ impl StreamDecoder {
         if side == Side::Server && f.connect_response.is_none() {
             match mcs::parse_connect_response(d) {
                 Ok(cr) => {
-                    let cert = cr
-                        .server_security
-                        .as_ref()
-                        .and_then(|s| s.certificate.as_ref());
+                    let cert = cr.server_security.as_ref().and_then(|s| s.certificate.as_ref());
                     if let Some(ServerCertificate::X509Chain { leaf_der, .. }) = cert {
                         f.rdp_certificate = cert::summarize(leaf_der).ok();
                     }
-                    ctx.event(
-                        at,
-                        side,
-                        EventKind::McsConnectResponse { result: cr.result },
-                    );
+                    ctx.event(at, side, EventKind::McsConnectResponse { result: cr.result });
                     ctx.facts.connect_response = Some((at, cr));
                 }
                 Err(_) => ctx.anomaly(at, side, "MCS Connect Response does not parse"),
@@ -466,10 +447,7 @@ fn on_handshake(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
                     .collect::<Vec<_>>()
                     .join(","),
                 ch.cipher_suites.len(),
-                ch.sni
-                    .as_deref()
-                    .map(|s| format!(" sni={s}"))
-                    .unwrap_or_default()
+                ch.sni.as_deref().map(|s| format!(" sni={s}")).unwrap_or_default()
             );
             t.client_hello.get_or_insert((at, ch));
             Some(d)
@@ -478,15 +456,10 @@ fn on_handshake(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
             let d = format!(
                 "version={} cipher={}",
                 tls::version_name(sh.version),
-                tls::cipher_name(sh.cipher)
-                    .map_or_else(|| format!("0x{:04x}", sh.cipher), str::to_string)
+                tls::cipher_name(sh.cipher).map_or_else(|| format!("0x{:04x}", sh.cipher), str::to_string)
             );
             // After a HelloRetryRequest the real ServerHello follows: it wins.
-            if t.server_hello.is_none()
-                || t.server_hello
-                    .as_ref()
-                    .is_some_and(|(_, s)| s.hello_retry_request)
-            {
+            if t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|(_, s)| s.hello_retry_request) {
                 t.server_hello = Some((at, sh));
             }
             Some(d)

@@ -79,15 +79,11 @@ impl UdpFlow {
                 if let Some(s) = syn {
                     self.first_syn.get_or_insert((at, s));
                 }
-                self.timeline
-                    .push(cfg.max_events, at, side, EventKind::UdpSyn);
+                self.timeline.push(cfg.max_events, at, side, EventKind::UdpSyn);
             }
-            Ok((UdpKind::SynAck, _)) if side == Side::Server => {
-                if self.synack.is_none() {
-                    self.synack = Some(at);
-                    self.timeline
-                        .push(cfg.max_events, at, side, EventKind::UdpSynAck);
-                }
+            Ok((UdpKind::SynAck, _)) if side == Side::Server && self.synack.is_none() => {
+                self.synack = Some(at);
+                self.timeline.push(cfg.max_events, at, side, EventKind::UdpSynAck);
             }
             _ if first => self.midstream = true,
             _ => {}

@@ -51,18 +51,12 @@ pub fn strip(link: LinkType, data: &[u8]) -> Option<Inner<'_>> {
         // SLL: 16-byte header, protocol type in the last two bytes.
         LinkType::LinuxSll => {
             let proto = data.get(14..16)?.try_into().ok()?;
-            Some(Inner::EtherType(
-                EtherType(u16::from_be_bytes(proto)),
-                data.get(16..)?,
-            ))
+            Some(Inner::EtherType(EtherType(u16::from_be_bytes(proto)), data.get(16..)?))
         }
         // SLL2: 20-byte header, protocol type first.
         LinkType::LinuxSll2 => {
             let proto = data.get(0..2)?.try_into().ok()?;
-            Some(Inner::EtherType(
-                EtherType(u16::from_be_bytes(proto)),
-                data.get(20..)?,
-            ))
+            Some(Inner::EtherType(EtherType(u16::from_be_bytes(proto)), data.get(20..)?))
         }
         LinkType::RawIp => Some(Inner::Ip(data)),
     }

@@ -1,12 +1,7 @@
 //! Frame decoding: link layer → IP → TCP/UDP, with `etherparse` doing the header work.
 //! Lax slicing keeps snaplen-cut packets usable: their headers are read and the missing
 //! payload length is reported so reassembly can count it as a gap instead of guessing.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod link;
 
@@ -61,9 +56,7 @@ pub enum DecodeError {
 /// Decode one frame. `wire_len` is the original length from the capture record header.
 pub fn decode(link: LinkType, data: &[u8], wire_len: u32) -> Result<Packet<'_>, DecodeError> {
     let sliced = match link::strip(link, data).ok_or(DecodeError::ShortLink)? {
-        link::Inner::Ethernet(d) => {
-            LaxSlicedPacket::from_ethernet(d).map_err(|_| DecodeError::ShortLink)?
-        }
+        link::Inner::Ethernet(d) => LaxSlicedPacket::from_ethernet(d).map_err(|_| DecodeError::ShortLink)?,
         link::Inner::EtherType(t, d) => LaxSlicedPacket::from_ether_type(t, d),
         link::Inner::Ip(d) => LaxSlicedPacket::from_ip(d).map_err(|_| DecodeError::NotIp)?,
     };
@@ -144,13 +137,8 @@ mod tests {
         let f = tcp_frame(b"\x03\x00\x00\x0b");
         let p = decode(LinkType::Ethernet, &f, f.len() as u32).unwrap();
         assert_eq!(p.src.to_string(), "10.0.0.2");
-        let Transport::Tcp(t) = p.transport else {
-            panic!("tcp")
-        };
-        assert_eq!(
-            (t.src_port, t.dst_port, t.seq, t.syn),
-            (50123, 3389, 1000, true)
-        );
+        let Transport::Tcp(t) = p.transport else { panic!("tcp") };
+        assert_eq!((t.src_port, t.dst_port, t.seq, t.syn), (50123, 3389, 1000, true));
         assert_eq!(p.payload, b"\x03\x00\x00\x0b");
         assert_eq!(p.missing, 0);
     }

@@ -1,11 +1,6 @@
 //! TCP flows: who is client and server, per-direction reassembly, and the TCP-level
 //! facts (handshake, RTT, retransmissions, closes) that the diagnosis relies on.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod reassembly;
 pub mod table;

@@ -58,13 +58,7 @@ impl Reassembler {
     }
 
     /// Feed one segment's payload. `max_pending` bounds the out-of-order buffer.
-    pub fn segment(
-        &mut self,
-        seq: u32,
-        data: &[u8],
-        max_pending: usize,
-        out: &mut dyn FnMut(Chunk<'_>),
-    ) {
+    pub fn segment(&mut self, seq: u32, data: &[u8], max_pending: usize, out: &mut dyn FnMut(Chunk<'_>)) {
         if data.is_empty() {
             return;
         }
@@ -84,11 +78,7 @@ impl Reassembler {
             return;
         }
         // Future data: keep it unless it duplicates something held already.
-        if self
-            .pending
-            .iter()
-            .any(|(s, d)| *s == seq && d.len() >= data.len())
-        {
+        if self.pending.iter().any(|(s, d)| *s == seq && d.len() >= data.len()) {
             self.retransmissions += 1;
             return;
         }
@@ -214,10 +204,7 @@ impl Reassembler {
         if overlap > self.recent.len() {
             return;
         }
-        let old = self
-            .recent
-            .get(self.recent.len() - overlap..)
-            .unwrap_or_default();
+        let old = self.recent.get(self.recent.len() - overlap..).unwrap_or_default();
         let new = data.get(..n).unwrap_or_default();
         if old.get(..n) != Some(new) {
             self.overlap_conflicts += 1;

@@ -45,8 +45,7 @@ impl<V: LastSeen> FlowTable<V> {
     pub fn insert(&mut self, key: FlowKey, value: V) -> Vec<V> {
         let mut evicted = Vec::new();
         if self.map.len() >= self.max && !self.map.contains_key(&key) {
-            let mut ages: Vec<(Ts, FlowKey)> =
-                self.map.iter().map(|(k, v)| (v.last_seen(), *k)).collect();
+            let mut ages: Vec<(Ts, FlowKey)> = self.map.iter().map(|(k, v)| (v.last_seen(), *k)).collect();
             let n = (self.max / 10).max(1).min(ages.len());
             ages.select_nth_unstable_by_key(n.saturating_sub(1), |(t, _)| *t);
             ages.truncate(n);
@@ -59,12 +58,7 @@ impl<V: LastSeen> FlowTable<V> {
 
     /// Remove and return every flow for which `done` says so.
     pub fn drain_where(&mut self, mut done: impl FnMut(&V) -> bool) -> Vec<V> {
-        let keys: Vec<FlowKey> = self
-            .map
-            .iter()
-            .filter(|(_, v)| done(v))
-            .map(|(k, _)| *k)
-            .collect();
+        let keys: Vec<FlowKey> = self.map.iter().filter(|(_, v)| done(v)).map(|(k, _)| *k).collect();
         keys.iter().filter_map(|k| self.map.remove(k)).collect()
     }
 

@@ -19,6 +19,14 @@ pub struct Close {
     pub at: At,
 }
 
+/// One TCP segment as decoded: header, captured payload, and bytes the snaplen cut off.
+#[derive(Copy, Clone, Debug)]
+pub struct Segment<'a> {
+    pub header: TcpHeader,
+    pub payload: &'a [u8],
+    pub missing: u32,
+}
+
 /// Bounds on what one connection keeps, whatever the traffic.
 const MAX_CLOSES: usize = 8;
 const MAX_RTT_SAMPLES: usize = 256;
@@ -74,16 +82,12 @@ impl TcpTracker {
             Side::Client => self.syn_count.saturating_sub(1),
             Side::Server => self.synack_count.saturating_sub(1),
         };
-        self.reasm
-            .get(side.index())
-            .map_or(0, |r| r.retransmissions)
-            + syns
+        self.reasm.get(side.index()).map_or(0, |r| r.retransmissions) + syns
     }
 
     pub fn closed(&self) -> bool {
         !self.rsts.is_empty()
-            || (self.fins.iter().any(|f| f.side == Side::Client)
-                && self.fins.iter().any(|f| f.side == Side::Server))
+            || (self.fins.iter().any(|f| f.side == Side::Client) && self.fins.iter().any(|f| f.side == Side::Server))
     }
 
     /// Process one segment from `side`. Reassembled stream data (and gaps) are passed to
@@ -92,12 +96,16 @@ impl TcpTracker {
         &mut self,
         side: Side,
         at: At,
-        h: &TcpHeader,
-        payload: &[u8],
-        missing: u32,
+        seg: &Segment<'_>,
         max_pending: usize,
         out: &mut dyn FnMut(Side, Chunk<'_>),
     ) {
+        let Segment {
+            header: h,
+            payload,
+            missing,
+        } = *seg;
+        let h = &h;
         let i = side.index();
         let o = side.other().index();
         if let Some(p) = self.packets.get_mut(i) {
@@ -105,11 +113,7 @@ impl TcpTracker {
         }
         if h.syn {
             self.on_syn(side, at, h);
-        } else if h.ack_flag
-            && side == Side::Client
-            && self.established.is_none()
-            && self.synack.is_some()
-        {
+        } else if h.ack_flag && side == Side::Client && self.established.is_none() && self.synack.is_some() {
             if let Some(sisn) = self.isn.get(o).copied().flatten() {
                 if h.ack == sisn.wrapping_add(1) {
                     self.established = Some(at);
@@ -152,11 +156,9 @@ impl TcpTracker {
             if let Some(r) = self.reasm.get_mut(i) {
                 let data_seq = if h.syn { h.seq.wrapping_add(1) } else { h.seq };
                 r.segment(data_seq, payload, max_pending, &mut |c| out(side, c));
-                r.cut_tail(
-                    data_seq.wrapping_add(payload.len() as u32),
-                    missing,
-                    &mut |c| out(side, c),
-                );
+                r.cut_tail(data_seq.wrapping_add(payload.len() as u32), missing, &mut |c| {
+                    out(side, c)
+                });
             }
         }
         if h.fin {
@@ -193,10 +195,7 @@ impl TcpTracker {
     fn on_ack(&mut self, side: Side, at: At, ack: u32, out: &mut dyn FnMut(Side, Chunk<'_>)) {
         let peer = side.other();
         if let Some(q) = self.outstanding.get_mut(peer.index()) {
-            let acked = q
-                .iter()
-                .take_while(|(end, _)| seq_diff(ack, *end) >= 0)
-                .count();
+            let acked = q.iter().take_while(|(end, _)| seq_diff(ack, *end) >= 0).count();
             if let Some((_, sent)) = q.get(acked.wrapping_sub(1)) {
                 self.rtt_sample_count += 1;
                 if self.rtt_samples.len() < MAX_RTT_SAMPLES {

@@ -1,11 +1,6 @@
 //! Pure protocol parsers over byte slices. None of them allocates more than the input
 //! justifies, and none panics on hostile bytes: every failure is a [`ParseError`].
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 /// Why a parser could not produce a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

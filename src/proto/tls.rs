@@ -3,9 +3,8 @@
 //! encrypted, and when, is the connection state's business.
 
 use tls_parser::{
-    parse_tls_client_hello_extensions, parse_tls_message_handshake,
-    parse_tls_server_hello_extensions, TlsAlertDescription, TlsCipherSuite, TlsExtension,
-    TlsMessage, TlsMessageHandshake,
+    parse_tls_client_hello_extensions, parse_tls_message_handshake, parse_tls_server_hello_extensions,
+    TlsAlertDescription, TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake,
 };
 
 use super::{ParseError, ParseResult};
@@ -32,9 +31,7 @@ pub fn parse_record_header(i: &[u8]) -> ParseResult<RecordHeader> {
     match i {
         [ct, major, minor, hi, lo, ..] => {
             if !(CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(ct) {
-                return Err(ParseError::Malformed(
-                    "TLS record content type out of range",
-                ));
+                return Err(ParseError::Malformed("TLS record content type out of range"));
             }
             if *major != 3 || *minor > 4 {
                 return Err(ParseError::Malformed("TLS record version is not 3.x"));
@@ -71,9 +68,7 @@ pub fn parse_alert(body: &[u8]) -> ParseResult<Alert> {
             level: *level,
             description: *description,
         }),
-        [_, _] => Err(ParseError::Malformed(
-            "alert level is neither warning nor fatal",
-        )),
+        [_, _] => Err(ParseError::Malformed("alert level is neither warning nor fatal")),
         _ => Err(ParseError::Malformed("alert is not two bytes")),
     }
 }
@@ -145,16 +140,14 @@ impl Handshake<'_> {
 /// Length of the handshake message at the front of `i` (4-byte header + body).
 pub fn handshake_message_len(i: &[u8]) -> ParseResult<usize> {
     match i {
-        [_, a, b, c, ..] => {
-            Ok(4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)))
-        }
+        [_, a, b, c, ..] => Ok(4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c))),
         _ => Err(ParseError::Incomplete),
     }
 }
 
 const HRR_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11,
+    0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 
 /// Bound on how many cipher suites we keep (a ClientHello may list up to 32767).
@@ -183,13 +176,10 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 for ext in exts {
                     match ext {
                         TlsExtension::SupportedVersions(v) => {
-                            hello.supported_versions =
-                                v.iter().map(|v| v.0).filter(|v| !is_grease(*v)).collect();
+                            hello.supported_versions = v.iter().map(|v| v.0).filter(|v| !is_grease(*v)).collect();
                         }
                         TlsExtension::SNI(names) => {
-                            hello.sni = names
-                                .first()
-                                .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                            hello.sni = names.first().map(|(_, n)| String::from_utf8_lossy(n).into_owned());
                         }
                         _ => {}
                     }
@@ -221,9 +211,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             cipher: sh.cipher.0,
             hello_retry_request: false,
         }),
-        TlsMessageHandshake::Certificate(c) => {
-            Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect())
-        }
+        TlsMessageHandshake::Certificate(c) => Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect()),
         TlsMessageHandshake::ServerKeyExchange(_) => Handshake::ServerKeyExchange,
         TlsMessageHandshake::CertificateRequest(_) => Handshake::CertificateRequest,
         TlsMessageHandshake::ServerDone(_) => Handshake::ServerHelloDone,
@@ -298,10 +286,7 @@ mod tests {
                 length: 5
             })
         );
-        assert_eq!(
-            parse_record_header(b"\x16\x03"),
-            Err(ParseError::Incomplete)
-        );
+        assert_eq!(parse_record_header(b"\x16\x03"), Err(ParseError::Incomplete));
         assert!(parse_record_header(b"\x03\x00\x00\x13\x0e").is_err());
         // 2^14 + 2049 claimed: rejected before anything is buffered.
         assert!(parse_record_header(b"\x17\x03\x03\x48\x01").is_err());
@@ -322,10 +307,7 @@ mod tests {
         assert_eq!(alert_name(0), "close_notify");
         assert_eq!(alert_name(200), "unknown_200");
         assert_eq!(version_name(0x0303), "1.2");
-        assert_eq!(
-            cipher_name(0xc030),
-            Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
-        );
+        assert_eq!(cipher_name(0xc030), Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"));
         assert!(is_grease(0x1a1a) && !is_grease(0x0304));
     }
 

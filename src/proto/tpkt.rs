@@ -15,9 +15,7 @@ pub fn pdu_len(i: &[u8]) -> ParseResult<usize> {
         [3, _, hi, lo, ..] => {
             let len = u16::from_be_bytes([*hi, *lo]);
             if len < MIN_LEN {
-                return Err(ParseError::Malformed(
-                    "TPKT length shorter than an X.224 header",
-                ));
+                return Err(ParseError::Malformed("TPKT length shorter than an X.224 header"));
             }
             Ok(usize::from(len))
         }
@@ -48,18 +46,9 @@ mod tests {
         assert_eq!(split(cr), Ok((&cr[4..], 11)));
         assert_eq!(split(&cr[..6]), Err(ParseError::Incomplete));
         assert_eq!(split(&cr[..2]), Err(ParseError::Incomplete));
-        assert!(matches!(
-            split(b"\x16\x03\x01\x00"),
-            Err(ParseError::Malformed(_))
-        ));
-        assert!(matches!(
-            split(b"\x03\x00\x00\x02"),
-            Err(ParseError::Malformed(_))
-        ));
+        assert!(matches!(split(b"\x16\x03\x01\x00"), Err(ParseError::Malformed(_))));
+        assert!(matches!(split(b"\x03\x00\x00\x02"), Err(ParseError::Malformed(_))));
         // A TPKT that claims 65535 bytes with 3 following just waits (the caller bounds it).
-        assert_eq!(
-            split(b"\x03\x00\xff\xff\x02\xf0\x80"),
-            Err(ParseError::Incomplete)
-        );
+        assert_eq!(split(b"\x03\x00\xff\xff\x02\xf0\x80"), Err(ParseError::Incomplete));
     }
 }

@@ -89,9 +89,7 @@ pub fn parse(tpdu: &[u8]) -> ParseResult<Tpdu<'_>> {
 const FIXED: usize = 7;
 
 fn parse_cr(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionRequest> {
-    let mut rest = tpdu
-        .get(FIXED..)
-        .ok_or(ParseError::Malformed("X.224 CR too short"))?;
+    let mut rest = tpdu.get(FIXED..).ok_or(ParseError::Malformed("X.224 CR too short"))?;
     let mut cr = ConnectionRequest {
         li_mismatch,
         ..Default::default()
@@ -129,16 +127,11 @@ fn parse_cr(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionRequest> {
 }
 
 fn parse_cc(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionConfirm> {
-    let rest = tpdu
-        .get(FIXED..)
-        .ok_or(ParseError::Malformed("X.224 CC too short"))?;
+    let rest = tpdu.get(FIXED..).ok_or(ParseError::Malformed("X.224 CC too short"))?;
     let negotiation = match rest {
         [] => None,
         [0x02, ..] => {
-            let len = rest
-                .get(2..4)
-                .and_then(|l| l.try_into().ok())
-                .map(u16::from_le_bytes);
+            let len = rest.get(2..4).and_then(|l| l.try_into().ok()).map(u16::from_le_bytes);
             let (_, (flags, selected_protocol)) = neg_block(rest)?;
             Some(Negotiation::Response {
                 flags,
@@ -150,11 +143,7 @@ fn parse_cc(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionConfirm> {
             let (_, (_, code)) = neg_block(rest)?;
             Some(Negotiation::Failure { code })
         }
-        _ => {
-            return Err(ParseError::Malformed(
-                "unknown negotiation type in X.224 CC",
-            ))
-        }
+        _ => return Err(ParseError::Malformed("unknown negotiation type in X.224 CC")),
     };
     Ok(ConnectionConfirm {
         negotiation,
@@ -265,7 +254,8 @@ mod tests {
     use super::*;
 
     // ndpi__rdp_over_tls.pcap frame 4 (TPKT stripped): cookie WDeployAd, requests SSL|HYBRID.
-    const CR_BYTES: &[u8] = b"\x2a\xe0\x00\x00\x00\x00\x00Cookie: mstshash=WDeployAd\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
+    const CR_BYTES: &[u8] =
+        b"\x2a\xe0\x00\x00\x00\x00\x00Cookie: mstshash=WDeployAd\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
 
     #[test]
     fn connection_request_with_cookie_and_neg() {
@@ -290,10 +280,7 @@ mod tests {
         let Ok(Tpdu::ConnectionRequest(cr)) = parse(cr) else {
             panic!("CR")
         };
-        assert_eq!(
-            cr.routing_token.as_deref(),
-            Some("msts=3640205228.15629.0000")
-        );
+        assert_eq!(cr.routing_token.as_deref(), Some("msts=3640205228.15629.0000"));
         assert!(cr.li_mismatch);
         assert_eq!(protocol_names(0x2b), ["ssl", "hybrid", "hybrid_ex", "0x20"]);
         assert_eq!(request_flag_names(0x08), ["correlation_info_present"]);
@@ -336,10 +323,7 @@ mod tests {
     #[test]
     fn data_and_disconnect() {
         assert_eq!(parse(b"\x02\xf0\x80\x7f\x65"), Ok(Tpdu::Data(b"\x7f\x65")));
-        assert_eq!(
-            parse(b"\x06\x80\x00\x00\x00\x00\x00"),
-            Ok(Tpdu::DisconnectRequest)
-        );
+        assert_eq!(parse(b"\x06\x80\x00\x00\x00\x00\x00"), Ok(Tpdu::DisconnectRequest));
         assert!(parse(b"\x02").is_err());
     }
 }

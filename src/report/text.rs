@@ -153,10 +153,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             s.push(format!("server chose TLS {v}"));
         }
         if let Some(c) = &t.cipher {
-            s.push(
-                c.name
-                    .map_or_else(|| format!("0x{:04x}", c.id), str::to_string),
-            );
+            s.push(c.name.map_or_else(|| format!("0x{:04x}", c.id), str::to_string));
         }
         if let Some(sni) = &t.sni {
             s.push(format!("SNI {}", clean(sni)));
@@ -168,9 +165,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
                 Side::Server => "server",
             };
             match (&a.level, &a.description) {
-                (Some(l), Some(d)) => {
-                    writeln!(out, "  tls alert from {who}: {l} {d}  #{}", a.frame)?
-                }
+                (Some(l), Some(d)) => writeln!(out, "  tls alert from {who}: {l} {d}  #{}", a.frame)?,
                 _ => writeln!(
                     out,
                     "  tls alert from {who}: encrypted (content not visible)  #{}",
@@ -216,9 +211,9 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         }
     }
     if let Some(t) = &r.tcp {
-        let rtt = t.handshake_rtt_ms.map_or("handshake not seen".into(), |r| {
-            format!("handshake RTT {r:.3} ms")
-        });
+        let rtt = t
+            .handshake_rtt_ms
+            .map_or("handshake not seen".into(), |r| format!("handshake RTT {r:.3} ms"));
         let closes: Vec<String> = t
             .fin
             .iter()
@@ -227,11 +222,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             .map(|(c, k)| {
                 format!(
                     "{} {k} #{}",
-                    if c.side == Side::Client {
-                        "client"
-                    } else {
-                        "server"
-                    },
+                    if c.side == Side::Client { "client" } else { "server" },
                     c.frame
                 )
             })
@@ -258,15 +249,11 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             out,
             "  rdp-udp: {} SYN, {}",
             u.syns,
-            u.syn_ack_frame
-                .map_or("no SYN+ACK".into(), |f| format!("SYN+ACK #{f}"))
+            u.syn_ack_frame.map_or("no SYN+ACK".into(), |f| format!("SYN+ACK #{f}"))
         )?;
     }
     if r.midstream {
-        writeln!(
-            out,
-            "  note: the capture began after this connection started"
-        )?;
+        writeln!(out, "  note: the capture began after this connection started")?;
     }
     if r.open_at_end {
         writeln!(out, "  note: still open when the capture ended")?;
@@ -289,11 +276,7 @@ fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io:
         },
         c.not_before,
         c.not_after,
-        if c.valid_at_capture {
-            "valid"
-        } else {
-            "NOT valid"
-        },
+        if c.valid_at_capture { "valid" } else { "NOT valid" },
         if c.san.is_empty() {
             String::new()
         } else {
@@ -314,21 +297,12 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         writeln!(out, "  {n:>5}  {cause}")?;
     }
     for f in &s.files {
-        let mut line = format!(
-            "  {}: {} frames, {} analyzed",
-            f.file, f.frames, f.frames_analyzed
-        );
+        let mut line = format!("  {}: {} frames, {} analyzed", f.file, f.frames, f.frames_analyzed);
         if f.stats.evicted > 0 {
-            line.push_str(&format!(
-                ", {} flows evicted (flow table full)",
-                f.stats.evicted
-            ));
+            line.push_str(&format!(", {} flows evicted (flow table full)", f.stats.evicted));
         }
         if f.stats.snaplen_cut_frames > 0 {
-            line.push_str(&format!(
-                ", {} frames cut by the snaplen",
-                f.stats.snaplen_cut_frames
-            ));
+            line.push_str(&format!(", {} frames cut by the snaplen", f.stats.snaplen_cut_frames));
         }
         writeln!(out, "{line}")?;
         if let Some(w) = &f.warning {
