@@ -96,9 +96,12 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
         summary.files.push(res.summary);
     }
-    match a.format {
-        Format::Json => json::summary(&mut out, &summary)?,
-        Format::Text => text::summary(&mut out, &summary)?,
+    // When no file could be read at all, the error lines on stderr are the whole story.
+    if summary.files.iter().any(|f| f.error.is_none()) {
+        match a.format {
+            Format::Json => json::summary(&mut out, &summary)?,
+            Format::Text => text::summary(&mut out, &summary)?,
+        }
     }
     out.flush()?;
     Ok(if input_error {

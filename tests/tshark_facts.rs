@@ -1,0 +1,156 @@
+//! Every real fixture against what tshark 4.0 extracted from it (fixtures/real/tshark-facts,
+//! copied from the shared corpus): cookie, requested and selected protocols, failure code,
+//! TLS versions and cipher, encrypted alerts, FIN/RST sides and frames, payload bytes and
+//! the handshake RTT (within 10 %). Streams tshark lists that are not RDP (no server port
+//! 3389) are not connections for rdpscope and are skipped; see fixtures/real/REVIEW.md.
+
+mod common;
+
+use rdpscope::config::Config;
+use rdpscope::proto::x224;
+use serde_json::Value;
+
+fn hex_in_parens(s: &str) -> u32 {
+    let inner = s.rsplit('(').next().unwrap_or_default().trim_end_matches(')');
+    u32::from_str_radix(inner.trim_start_matches("0x"), 16).unwrap_or_else(|_| panic!("hex in {s:?}"))
+}
+
+fn side_frame(s: &str) -> (&'static str, u64) {
+    let (side, frame) = s.split_once('@').expect("SIDE@FRAME");
+    (if side == "C" { "client" } else { "server" }, frame.parse().expect("frame"))
+}
+
+fn closes(v: &Value) -> Vec<(String, u64)> {
+    v.as_array()
+        .map(|a| {
+            a.iter().map(|c| (c["side"].as_str().unwrap_or("").to_string(), c["frame"].as_u64().unwrap_or(0))).collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn real_fixtures_agree_with_tshark() {
+    let facts_dir = common::root().join("fixtures/real/tshark-facts");
+    let mut checked_streams = 0;
+    for pcap in common::captures("real") {
+        let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
+        let facts: Value =
+            serde_json::from_str(&std::fs::read_to_string(facts_dir.join(format!("{name}.json"))).unwrap()).unwrap();
+        let records = common::analyze(&pcap, &Config::default());
+        for s in facts["streams"].as_array().unwrap() {
+            let server = s["server"].as_str().unwrap();
+            if !server.ends_with(":3389") {
+                continue;
+            }
+            let client = s["client"].as_str().unwrap();
+            let ctx = format!("{name} stream {} ({client})", s["stream"]);
+            let r = records
+                .iter()
+                .find(|r| format!("{}:{}", r["client"]["ip"].as_str().unwrap(), r["client"]["port"]) == client)
+                .unwrap_or_else(|| panic!("{ctx}: no connection"));
+            checked_streams += 1;
+
+            for e in s["rdp_events"].as_array().unwrap() {
+                if let Some(c) = e["cookie"].as_str() {
+                    let want = c.strip_prefix("Cookie: mstshash=");
+                    match want {
+                        Some(w) => assert_eq!(r["cookie"].as_str(), Some(w), "{ctx}: cookie"),
+                        None => assert_eq!(
+                            r["routing_token"].as_str(),
+                            c.strip_prefix("Cookie: "),
+                            "{ctx}: routing token"
+                        ),
+                    }
+                }
+                if e["cotp"] == "0x0e" {
+                    assert_eq!(r["negotiation"]["request_frame"].as_u64(), e["f"].as_u64(), "{ctx}: CR frame");
+                    match e["requested"].as_str() {
+                        Some(req) => assert_eq!(
+                            r["negotiation"]["requested"],
+                            serde_json::json!(x224::protocol_names(hex_in_parens(req))),
+                            "{ctx}: requested"
+                        ),
+                        None => assert!(r["negotiation"]["requested"].is_null(), "{ctx}: legacy request"),
+                    }
+                }
+                if e["cotp"] == "0x0d" {
+                    assert_eq!(r["negotiation"]["response_frame"].as_u64(), e["f"].as_u64(), "{ctx}: CC frame");
+                    if let Some(sel) = e["selected"].as_str() {
+                        assert_eq!(
+                            r["negotiation"]["selected"].as_str(),
+                            Some(x224::selected_name(hex_in_parens(sel)).as_str()),
+                            "{ctx}: selected"
+                        );
+                    }
+                    if let Some(f) = e["failure"].as_str() {
+                        let code: u64 = f.split(':').next().unwrap().parse().unwrap();
+                        assert_eq!(r["negotiation"]["failure"]["code"].as_u64(), Some(code), "{ctx}: failure");
+                    }
+                }
+            }
+
+            if let Some(t) = s.get("tls") {
+                let rt = &r["tls"];
+                assert!(rt.is_object(), "{ctx}: TLS expected");
+                if let Some(v) = t["server_hello_ver"].as_str() {
+                    assert_eq!(rt["version"].as_str(), v.strip_prefix("TLS"), "{ctx}: TLS version");
+                }
+                if let Some(v) = t["client_hello_ver"].as_str() {
+                    let offered: Vec<&str> =
+                        rt["client_versions"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+                    assert!(offered.contains(&v.strip_prefix("TLS").unwrap()), "{ctx}: client versions {offered:?}");
+                }
+                if let Some(c) = t["cipher"].as_str() {
+                    let id = u64::from_str_radix(c.trim_start_matches("0x"), 16).unwrap();
+                    assert_eq!(rt["cipher"]["id"].as_u64(), Some(id), "{ctx}: cipher");
+                }
+                if let Some(n) = t["n_client_ciphers"].as_u64() {
+                    assert_eq!(rt["client_cipher_count"].as_u64(), Some(n), "{ctx}: cipher count");
+                }
+                if let Some(f) = t["client_hello_f"].as_u64() {
+                    assert_eq!(rt["client_hello_frame"].as_u64(), Some(f), "{ctx}: ClientHello frame");
+                }
+                let enc: Vec<(String, u64)> = rt["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["encrypted"] == true)
+                    .map(|a| (a["from"].as_str().unwrap().to_string(), a["frame"].as_u64().unwrap()))
+                    .collect();
+                let want: Vec<(String, u64)> = t["encrypted_alerts"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                let (s, f) = side_frame(x.as_str().unwrap());
+                                (s.to_string(), f)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(enc, want, "{ctx}: encrypted alerts");
+            }
+
+            let tcp = &r["tcp"];
+            for (key, field) in [("fin", "fin"), ("rst", "rst")] {
+                let want: Vec<(String, u64)> = s[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| {
+                        let (s, f) = side_frame(x.as_str().unwrap());
+                        (s.to_string(), f)
+                    })
+                    .collect();
+                assert_eq!(closes(&tcp[field]), want, "{ctx}: {key}");
+            }
+            assert_eq!(tcp["payload_bytes"]["client"].as_u64(), s["bytes_c2s"].as_u64(), "{ctx}: bytes c2s");
+            assert_eq!(tcp["payload_bytes"]["server"].as_u64(), s["bytes_s2c"].as_u64(), "{ctx}: bytes s2c");
+            if let Some(want) = s["initial_rtt_ms"].as_f64() {
+                let got = tcp["handshake_rtt_ms"].as_f64().unwrap_or_else(|| panic!("{ctx}: no handshake RTT"));
+                assert!((got - want).abs() <= want * 0.10 + 0.001, "{ctx}: RTT {got} vs tshark {want}");
+            }
+        }
+    }
+    assert!(checked_streams >= 12, "only {checked_streams} streams checked");
+}
