@@ -11,8 +11,10 @@ fn check_dir(dir: &str) -> usize {
     let captures = common::captures(dir);
     for pcap in &captures {
         let stem = pcap.file_stem().unwrap().to_string_lossy().into_owned();
-        let lines: Vec<String> =
-            common::analyze(pcap, &Config::default()).iter().map(|v| serde_json::to_string_pretty(v).unwrap()).collect();
+        let lines: Vec<String> = common::analyze(pcap, &Config::default())
+            .iter()
+            .map(|v| serde_json::to_string_pretty(v).unwrap())
+            .collect();
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(common::root().join("fixtures").join(dir));
         settings.set_prepend_module_to_snapshot(false);

@@ -17,13 +17,23 @@ fn hex_in_parens(s: &str) -> u32 {
 
 fn side_frame(s: &str) -> (&'static str, u64) {
     let (side, frame) = s.split_once('@').expect("SIDE@FRAME");
-    (if side == "C" { "client" } else { "server" }, frame.parse().expect("frame"))
+    (
+        if side == "C" { "client" } else { "server" },
+        frame.parse().expect("frame"),
+    )
 }
 
 fn closes(v: &Value) -> Vec<(String, u64)> {
     v.as_array()
         .map(|a| {
-            a.iter().map(|c| (c["side"].as_str().unwrap_or("").to_string(), c["frame"].as_u64().unwrap_or(0))).collect()
+            a.iter()
+                .map(|c| {
+                    (
+                        c["side"].as_str().unwrap_or("").to_string(),
+                        c["frame"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
         })
         .unwrap_or_default()
 }
@@ -63,7 +73,11 @@ fn real_fixtures_agree_with_tshark() {
                     }
                 }
                 if e["cotp"] == "0x0e" {
-                    assert_eq!(r["negotiation"]["request_frame"].as_u64(), e["f"].as_u64(), "{ctx}: CR frame");
+                    assert_eq!(
+                        r["negotiation"]["request_frame"].as_u64(),
+                        e["f"].as_u64(),
+                        "{ctx}: CR frame"
+                    );
                     match e["requested"].as_str() {
                         Some(req) => assert_eq!(
                             r["negotiation"]["requested"],
@@ -74,7 +88,11 @@ fn real_fixtures_agree_with_tshark() {
                     }
                 }
                 if e["cotp"] == "0x0d" {
-                    assert_eq!(r["negotiation"]["response_frame"].as_u64(), e["f"].as_u64(), "{ctx}: CC frame");
+                    assert_eq!(
+                        r["negotiation"]["response_frame"].as_u64(),
+                        e["f"].as_u64(),
+                        "{ctx}: CC frame"
+                    );
                     if let Some(sel) = e["selected"].as_str() {
                         assert_eq!(
                             r["negotiation"]["selected"].as_str(),
@@ -84,7 +102,11 @@ fn real_fixtures_agree_with_tshark() {
                     }
                     if let Some(f) = e["failure"].as_str() {
                         let code: u64 = f.split(':').next().unwrap().parse().unwrap();
-                        assert_eq!(r["negotiation"]["failure"]["code"].as_u64(), Some(code), "{ctx}: failure");
+                        assert_eq!(
+                            r["negotiation"]["failure"]["code"].as_u64(),
+                            Some(code),
+                            "{ctx}: failure"
+                        );
                     }
                 }
             }
@@ -96,9 +118,16 @@ fn real_fixtures_agree_with_tshark() {
                     assert_eq!(rt["version"].as_str(), v.strip_prefix("TLS"), "{ctx}: TLS version");
                 }
                 if let Some(v) = t["client_hello_ver"].as_str() {
-                    let offered: Vec<&str> =
-                        rt["client_versions"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
-                    assert!(offered.contains(&v.strip_prefix("TLS").unwrap()), "{ctx}: client versions {offered:?}");
+                    let offered: Vec<&str> = rt["client_versions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect();
+                    assert!(
+                        offered.contains(&v.strip_prefix("TLS").unwrap()),
+                        "{ctx}: client versions {offered:?}"
+                    );
                 }
                 if let Some(c) = t["cipher"].as_str() {
                     let id = u64::from_str_radix(c.trim_start_matches("0x"), 16).unwrap();
@@ -144,11 +173,24 @@ fn real_fixtures_agree_with_tshark() {
                     .collect();
                 assert_eq!(closes(&tcp[field]), want, "{ctx}: {key}");
             }
-            assert_eq!(tcp["payload_bytes"]["client"].as_u64(), s["bytes_c2s"].as_u64(), "{ctx}: bytes c2s");
-            assert_eq!(tcp["payload_bytes"]["server"].as_u64(), s["bytes_s2c"].as_u64(), "{ctx}: bytes s2c");
+            assert_eq!(
+                tcp["payload_bytes"]["client"].as_u64(),
+                s["bytes_c2s"].as_u64(),
+                "{ctx}: bytes c2s"
+            );
+            assert_eq!(
+                tcp["payload_bytes"]["server"].as_u64(),
+                s["bytes_s2c"].as_u64(),
+                "{ctx}: bytes s2c"
+            );
             if let Some(want) = s["initial_rtt_ms"].as_f64() {
-                let got = tcp["handshake_rtt_ms"].as_f64().unwrap_or_else(|| panic!("{ctx}: no handshake RTT"));
-                assert!((got - want).abs() <= want * 0.10 + 0.001, "{ctx}: RTT {got} vs tshark {want}");
+                let got = tcp["handshake_rtt_ms"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{ctx}: no handshake RTT"));
+                assert!(
+                    (got - want).abs() <= want * 0.10 + 0.001,
+                    "{ctx}: RTT {got} vs tshark {want}"
+                );
             }
         }
     }

@@ -51,4 +51,12 @@ mod tests {
         // A TPKT that claims 65535 bytes with 3 following just waits (the caller bounds it).
         assert_eq!(split(b"\x03\x00\xff\xff\x02\xf0\x80"), Err(ParseError::Incomplete));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = split(&data);
+            let _ = plausible_start(&data);
+        }
+    }
 }

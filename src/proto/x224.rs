@@ -326,4 +326,11 @@ mod tests {
         assert_eq!(parse(b"\x06\x80\x00\x00\x00\x00\x00"), Ok(Tpdu::DisconnectRequest));
         assert!(parse(b"\x02").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse(&data);
+        }
+    }
 }

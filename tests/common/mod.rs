@@ -32,7 +32,10 @@ pub fn analyze(path: &Path, cfg: &Config) -> Vec<serde_json::Value> {
         .iter()
         .map(|r| {
             let mut v = serde_json::to_value(r).expect("record serializes");
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             v["file"] = serde_json::Value::String(name);
             v
         })
