@@ -49,6 +49,12 @@ pub enum EventKind {
     RdpData {
         len: usize,
     },
+    RdpStep {
+        what: &'static str,
+    },
+    DisconnectUltimatum {
+        reason: u8,
+    },
     Fin,
     Rst,
     Gap {
@@ -117,6 +123,11 @@ impl EventKind {
                 format!("MCS Connect Response result={result}")
             }
             EventKind::RdpData { len } => format!("RDP data ({len} B)"),
+            EventKind::RdpStep { what } => format!("RDP {what}"),
+            EventKind::DisconnectUltimatum { reason } => format!(
+                "MCS Disconnect Provider Ultimatum ({})",
+                crate::proto::mcs_domain::ultimatum_reason_name(*reason)
+            ),
             EventKind::Fin => "FIN".into(),
             EventKind::Rst => "RST".into(),
             EventKind::Gap { bytes } => format!("capture gap: {bytes} bytes missing"),

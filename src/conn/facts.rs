@@ -20,6 +20,12 @@ pub struct RdpFacts {
     pub rdp_certificate: Option<CertSummary>,
     /// Cleartext RDP PDUs after the MCS exchange (standard RDP security).
     pub rdp_pdus: [u32; 2],
+    /// Server licensing PDU (standard RDP security).
+    pub server_license: Option<At>,
+    /// First server PDU after licensing, or fast-path output: the session runs.
+    pub session_start: Option<At>,
+    /// MCS Disconnect Provider Ultimatum: when, from whom, the T.125 reason.
+    pub ultimatum: Option<(At, Side, u8)>,
     /// Frames where a parser met bytes it could not make sense of (bounded).
     pub anomalies: Vec<(At, Side, &'static str)>,
     pub anomaly_count: u32,

@@ -10,6 +10,7 @@ use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::mcs::{self, ServerCertificate};
+use crate::proto::mcs_domain::{self, DomainPdu};
 use crate::proto::tls::{self, Handshake, RecordHeader};
 use crate::proto::x224::{self, Negotiation, Tpdu};
 use crate::proto::{cert, tpkt, ParseError};
@@ -42,8 +43,10 @@ enum Mode {
     Done,
 }
 
-/// Cleartext PDUs after the MCS exchange worth recording before we stop parsing.
-const RDP_PDUS_TO_NOTE: u32 = 4;
+/// Cleartext PDUs after the MCS exchange recorded as plain "RDP data" events.
+const RDP_PDUS_TO_NOTE: u32 = 2;
+/// Once the session has started, parsing stops after this many cleartext PDUs.
+const MAX_RDP_PDUS: u32 = 64;
 
 #[derive(Debug, Clone, Default)]
 pub struct StreamDecoder {
@@ -211,7 +214,18 @@ impl StreamDecoder {
             Err(ParseError::Incomplete) => return None,
             Err(ParseError::Malformed(what)) => {
                 if self.mode == Mode::Tpkt && ctx.facts.connect_response.is_some() {
-                    // Standard RDP security session: fast-path PDUs from here on.
+                    // Standard RDP security: fast-path PDUs from here on. From the server they
+                    // mean the session runs.
+                    if side == Side::Server && ctx.facts.session_start.is_none() {
+                        ctx.facts.session_start = Some(at);
+                        ctx.event(
+                            at,
+                            side,
+                            EventKind::RdpStep {
+                                what: "fast-path output: session running",
+                            },
+                        );
+                    }
                     self.finish();
                     return Some(rest.len());
                 }
@@ -410,6 +424,11 @@ impl StreamDecoder {
             }
             return;
         }
+        // A server that refuses after the Connect Initial sends a Disconnect Provider
+        // Ultimatum instead of a Connect Response (which is BER: 0x7f 0x66).
+        if side == Side::Server && f.connect_response.is_none() && d.first() != Some(&0x7f) {
+            return self.domain_pdu(side, at, d, ctx);
+        }
         if side == Side::Server && f.connect_response.is_none() {
             match mcs::parse_connect_response(d) {
                 Ok(cr) => {
@@ -424,11 +443,54 @@ impl StreamDecoder {
             }
             return;
         }
-        let n = &mut f.rdp_pdus[side.index()];
-        *n += 1;
-        if *n <= RDP_PDUS_TO_NOTE {
-            ctx.event(at, side, EventKind::RdpData { len: d.len() });
-        } else {
+        self.domain_pdu(side, at, d, ctx);
+    }
+
+    /// Standard RDP security after the MCS exchange: follow the connection sequence by the
+    /// cleartext security-header flags until the server's first PDU after licensing
+    /// (the Demand Active), which means the session was reached.
+    fn domain_pdu(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
+        let i = side.index();
+        ctx.facts.rdp_pdus[i] += 1;
+        let kind = match mcs_domain::parse(d) {
+            Ok(DomainPdu::DisconnectProviderUltimatum { reason }) => {
+                ctx.facts.ultimatum.get_or_insert((at, side, reason));
+                Some(EventKind::DisconnectUltimatum { reason })
+            }
+            Ok(DomainPdu::SendData {
+                sec_flags: Some(flags), ..
+            }) => {
+                let f = &mut *ctx.facts;
+                if side == Side::Server && flags & mcs_domain::SEC_LICENSE_PKT != 0 {
+                    f.server_license.get_or_insert(at);
+                    Some(EventKind::RdpStep { what: "licensing PDU" })
+                } else if side == Side::Server && f.server_license.is_some() && f.session_start.is_none() {
+                    f.session_start = Some(at);
+                    Some(EventKind::RdpStep {
+                        what: "first PDU after licensing (Demand Active): session starts",
+                    })
+                } else if side == Side::Client && flags & mcs_domain::SEC_EXCHANGE_PKT != 0 {
+                    Some(EventKind::RdpStep {
+                        what: "Security Exchange (client random)",
+                    })
+                } else if side == Side::Client && flags & mcs_domain::SEC_INFO_PKT != 0 {
+                    Some(EventKind::RdpStep {
+                        what: "Client Info (logon information)",
+                    })
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match kind {
+            Some(k) => ctx.event(at, side, k),
+            None if ctx.facts.rdp_pdus[i] <= RDP_PDUS_TO_NOTE => {
+                ctx.event(at, side, EventKind::RdpData { len: d.len() })
+            }
+            None => {}
+        }
+        if ctx.facts.session_start.is_some() && ctx.facts.rdp_pdus.iter().sum::<u32>() > MAX_RDP_PDUS {
             self.finish();
         }
     }

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::conn::facts::TlsFacts;
 use crate::conn::Connection;
 use crate::flow::Side;
-use crate::proto::x224;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,10 +73,9 @@ pub fn post_handshake_records(t: &TlsFacts) -> [u64; 2] {
 
 pub fn reached(c: &Connection) -> Phase {
     let f = &c.facts;
-    if let Some((_, resp)) = &f.connect_response {
-        // Standard RDP security: the MCS exchange is in clear.
-        let _ = resp;
-        return if f.rdp_pdus[0] > 0 && f.rdp_pdus[1] > 0 {
+    if f.connect_response.is_some() {
+        // Standard RDP security: the connection sequence is readable up to the session.
+        return if f.session_start.is_some() {
             Phase::Session
         } else {
             Phase::Rdp
@@ -97,7 +95,9 @@ pub fn reached(c: &Connection) -> Phase {
         if client > c_sec + SESSION_RECORDS && server > s_sec + SESSION_RECORDS {
             return Phase::Session;
         }
-        if client > c_sec {
+        // CredSSP is over once the server has answered it (challenge, public-key echo) and
+        // the client has sent more than CredSSP needs.
+        if client > c_sec && server >= s_sec {
             return Phase::Rdp;
         }
         if nla && client > 0 {
@@ -108,7 +108,6 @@ pub fn reached(c: &Connection) -> Phase {
     if f.request.is_some() || f.confirm.is_some() {
         return Phase::X224;
     }
-    let _ = x224::selects_tls;
     Phase::Tcp
 }
 

@@ -26,6 +26,7 @@ pub type ParseResult<T> = Result<T, ParseError>;
 
 pub mod cert;
 pub mod mcs;
+pub mod mcs_domain;
 pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
