@@ -41,6 +41,14 @@ impl Finished {
             Finished::Udp(u) => u.id,
         }
     }
+
+    /// Time of the first and the last packet.
+    pub fn span(&self) -> (Ts, Ts) {
+        match self {
+            Finished::Tcp(c) => (c.first.ts, c.last.ts),
+            Finished::Udp(u) => (u.first.ts, u.last.ts),
+        }
+    }
 }
 
 pub struct Analyzer {

@@ -78,6 +78,9 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         next_id = res.next_id;
+        summary
+            .stories
+            .extend(rdpscope::diagnosis::retry::stories(&res.records));
         for r in &res.records {
             summary.add(r);
             if a.only_failed && r.outcome != Outcome::Failed {

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use crate::analyzer::Analyzer;
+use crate::analyzer::{Analyzer, Finished};
 use crate::capture::file::{self, FileError};
 use crate::capture::Filter;
 use crate::config::Config;
+use crate::diagnosis::retry;
 use crate::record::ConnectionRecord;
 use crate::report::summary::FileSummary;
 
@@ -35,7 +36,7 @@ pub fn analyze_file(
     let next_id = analyzer.next_id();
     let (finished, stats) = analyzer.finish();
     let shown = path.display().to_string();
-    let records = finished
+    let mut records: Vec<ConnectionRecord> = finished
         .iter()
         .map(|f| {
             let mut r = ConnectionRecord::from_finished(f, cfg);
@@ -43,6 +44,8 @@ pub fn analyze_file(
             r
         })
         .collect();
+    let times: Vec<_> = finished.iter().map(Finished::span).collect();
+    retry::link(&mut records, &times);
     Ok(FileResult {
         records,
         summary: FileSummary {

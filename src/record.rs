@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::conn::facts::RdpFacts;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
-use crate::diagnosis::{self, Finding, Outcome, Phase};
+use crate::diagnosis::{self, ClientErrorRecord, Finding, Outcome, Phase};
 use crate::flow::tcp::{At, Close};
 use crate::flow::{Endpoint, Side};
 use crate::proto::cert::{CertSummary, Validity};
@@ -41,6 +41,10 @@ pub struct ConnectionRecord {
     pub phase_reached: Phase,
     pub outcome: Outcome,
     pub findings: Vec<Finding>,
+    /// The error a Windows client most likely showed (from the cause), always inferred.
+    pub client_error: Option<ClientErrorRecord>,
+    /// The earlier attempt this connection retried (same client and server, shortly after).
+    pub retry_of: Option<u64>,
     /// The capture began after the connection did.
     pub midstream: bool,
     /// Still open when the capture ended, or evicted from a full flow table.
@@ -427,6 +431,8 @@ impl ConnectionRecord {
             phase_reached: d.phase_reached,
             outcome: d.outcome,
             findings: d.findings,
+            client_error: d.client_error,
+            retry_of: None,
             midstream: c.midstream,
             open_at_end: c.open_at_end,
             evicted: c.evicted,
@@ -445,7 +451,7 @@ impl ConnectionRecord {
     }
 
     pub fn from_udp(u: &UdpFlow) -> ConnectionRecord {
-        let established = u.synack.is_some() || (u.midstream && u.datagrams[1] > 0);
+        let d = diagnosis::diagnose_udp(u);
         ConnectionRecord {
             kind: "connection",
             id: u.id,
@@ -480,15 +486,11 @@ impl ConnectionRecord {
                     .and_then(|(_, s)| s.correlation_id)
                     .map(|id| hex(&id)),
             }),
-            phase_reached: if established { Phase::Session } else { Phase::Tcp },
-            outcome: if established {
-                Outcome::Success
-            } else if u.syns > 0 {
-                Outcome::Failed
-            } else {
-                Outcome::Incomplete
-            },
-            findings: Vec::new(),
+            phase_reached: d.phase_reached,
+            outcome: d.outcome,
+            findings: d.findings,
+            client_error: None,
+            retry_of: None,
             midstream: u.midstream,
             open_at_end: false,
             evicted: u.evicted,

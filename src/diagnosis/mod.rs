@@ -1,14 +1,26 @@
 //! From facts to a verdict: the phase a connection reached, its outcome, and the
-//! findings that explain it. Pure functions of a finished connection.
+//! findings that explain it, each citing its frames. Pure functions of a finished
+//! connection. The first `error` finding is the connection's cause.
 
+pub mod catalog;
+mod closes;
+pub mod evidence;
+mod handshake;
+mod network;
+mod nla;
 pub mod phase;
+pub mod retry;
+mod tls;
 
 use serde::Serialize;
 
 pub use phase::{Outcome, Phase};
 
 use crate::config::Config;
+use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
+use catalog::ClientError;
+use evidence::Evidence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,8 +40,17 @@ pub struct Finding {
     pub detail: String,
     pub frames: Vec<u64>,
     pub inferred: bool,
-    pub client_error: Option<String>,
-    pub remedy: String,
+    /// What a Windows client most likely showed (always an inference).
+    pub client_error: Option<&'static str>,
+    pub remedy: &'static str,
+}
+
+/// The error a Windows client most likely showed for the whole connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientErrorRecord {
+    pub code: &'static str,
+    pub meaning: &'static str,
+    pub inferred: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,14 +58,216 @@ pub struct Diagnosis {
     pub phase_reached: Phase,
     pub outcome: Outcome,
     pub findings: Vec<Finding>,
+    pub client_error: Option<ClientErrorRecord>,
 }
 
-pub fn diagnose(c: &Connection, _cfg: &Config) -> Diagnosis {
-    let phase_reached = phase::reached(c);
-    let outcome = phase::outcome(c, phase_reached);
+/// Findings in the order the rules found them.
+#[derive(Default)]
+pub struct Findings {
+    v: Vec<Finding>,
+    client_errors: Vec<ClientError>,
+}
+
+impl Findings {
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        phase: Phase,
+        summary: String,
+        detail: String,
+        frames: Vec<u64>,
+        inferred: bool,
+        client_error: Option<ClientError>,
+    ) {
+        self.add_keyed(
+            code,
+            code,
+            severity,
+            phase,
+            summary,
+            detail,
+            frames,
+            inferred,
+            client_error,
+        );
+    }
+
+    /// Like `add`, with the remedy looked up under `remedy_key` (e.g. `negotiation_failure:5`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_keyed(
+        &mut self,
+        code: &'static str,
+        remedy_key: &str,
+        severity: Severity,
+        phase: Phase,
+        summary: String,
+        detail: String,
+        mut frames: Vec<u64>,
+        inferred: bool,
+        client_error: Option<ClientError>,
+    ) {
+        if self.v.iter().any(|f| f.code == code) {
+            return;
+        }
+        frames.sort_unstable();
+        frames.dedup();
+        if severity == Severity::Error {
+            if let Some(e) = client_error {
+                self.client_errors.push(e);
+            }
+        }
+        self.v.push(Finding {
+            code,
+            severity,
+            phase,
+            summary,
+            detail,
+            frames,
+            inferred,
+            client_error: client_error.map(ClientError::code),
+            remedy: catalog::remedy(remedy_key),
+        });
+    }
+
+    pub fn has_error(&self) -> bool {
+        self.v.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    fn into_sorted(mut self) -> (Vec<Finding>, Vec<ClientError>) {
+        // Errors first (in rule order: the first is the cause), then warnings, then info.
+        self.v.sort_by_key(|f| match f.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        });
+        (self.v, self.client_errors)
+    }
+}
+
+pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
+    let ev = Evidence::new(c);
+    let mut f = Findings::default();
+    if !network::never_opened(&ev, &mut f) {
+        handshake::negotiation(&ev, &mut f);
+        if !f.has_error() {
+            tls::handshake(&ev, &mut f);
+        }
+        if !f.has_error() {
+            tls::certificate(&ev, &mut f);
+        }
+        if !f.has_error() {
+            nla::credssp(&ev, &mut f);
+        }
+        let before_quality = f.has_error();
+        // A connection that ended before the session is a failure whatever the cause; the
+        // path findings need to know that to weigh a black hole as the cause.
+        let ended_early = ev.phase < Phase::Session && !ev.closes.is_empty();
+        network::quality(&ev, cfg, ended_early && !before_quality, &mut f);
+        if !f.has_error() {
+            closes::unexplained(&ev, &mut f);
+        }
+    }
+    let incomplete = !f.has_error() && ev.phase < Phase::Session;
+    if incomplete || c.midstream {
+        capture_incomplete(&ev, &mut f);
+    }
+    let outcome = if f.has_error() {
+        Outcome::Failed
+    } else if ev.phase == Phase::Session {
+        Outcome::Success
+    } else {
+        Outcome::Incomplete
+    };
+    let (findings, errors) = f.into_sorted();
     Diagnosis {
-        phase_reached,
+        phase_reached: ev.phase,
         outcome,
-        findings: Vec::new(),
+        findings,
+        client_error: errors.first().map(|e| ClientErrorRecord {
+            code: e.code(),
+            meaning: e.meaning(),
+            inferred: true,
+        }),
+    }
+}
+
+fn capture_incomplete(ev: &Evidence<'_>, f: &mut Findings) {
+    let c = ev.c;
+    let (summary, frames) = if c.midstream {
+        (
+            "the capture began after this connection started: its start is not visible".to_string(),
+            vec![c.first.frame],
+        )
+    } else if c.evicted {
+        (
+            "the connection was evicted from the full flow table before it ended".to_string(),
+            vec![c.last.frame],
+        )
+    } else {
+        (
+            format!(
+                "the capture ended before the outcome was known (last packet at phase {})",
+                ev.phase.name()
+            ),
+            vec![c.last.frame],
+        )
+    };
+    f.add(
+        "capture_incomplete",
+        Severity::Warning,
+        ev.phase,
+        summary,
+        String::new(),
+        frames,
+        false,
+        None,
+    );
+}
+
+/// RDP-UDP is a side channel: an unanswered handshake does not fail the connection
+/// (the client stays on TCP), so it is information and the flow's outcome is incomplete.
+pub fn diagnose_udp(u: &UdpFlow) -> Diagnosis {
+    let mut f = Findings::default();
+    let established = u.synack.is_some() || (u.midstream && u.datagrams[1] > 0);
+    if !established && u.syns > 0 {
+        let first = u.first_syn.as_ref().map_or(u.first.frame, |(at, _)| at.frame);
+        f.add(
+            "udp_unanswered",
+            Severity::Info,
+            Phase::Tcp,
+            format!(
+                "{} RDP-UDP SYN datagrams got no SYN+ACK: UDP is blocked, the client falls back to TCP",
+                u.syns
+            ),
+            String::new(),
+            vec![first, u.last.frame],
+            false,
+            None,
+        );
+    }
+    if u.midstream {
+        f.add(
+            "capture_incomplete",
+            Severity::Warning,
+            Phase::Tcp,
+            "the capture began after this RDP-UDP flow started".into(),
+            String::new(),
+            vec![u.first.frame],
+            false,
+            None,
+        );
+    }
+    let (findings, _) = f.into_sorted();
+    Diagnosis {
+        phase_reached: if established { Phase::Session } else { Phase::Tcp },
+        outcome: if established {
+            Outcome::Success
+        } else {
+            Outcome::Incomplete
+        },
+        findings,
+        client_error: None,
     }
 }

@@ -60,7 +60,16 @@ pub struct TcpTracker {
     outstanding: [Vec<(u32, At)>; 2],
     /// Largest payload seen per side (for path-MTU reasoning).
     pub max_payload: [u32; 2],
+    /// Retransmitted segments of at least `BIG_SEGMENT` bytes: who sent them, sequence,
+    /// length and when (bounded). Path-MTU black holes show as these, never acknowledged.
+    pub big_retransmissions: Vec<(Side, u32, u32, At)>,
+    /// The highest acknowledgment number each side sent.
+    pub highest_ack: [Option<u32>; 2],
 }
+
+/// Segments this large are "full-size" for path-MTU reasoning (typical MSS is 1200–1460).
+pub const BIG_SEGMENT: u32 = 1000;
+const MAX_BIG_RETRANSMISSIONS: usize = 32;
 
 impl TcpTracker {
     pub fn client_isn(&self) -> Option<u32> {
@@ -146,6 +155,9 @@ impl TcpTracker {
                 .get(i)
                 .and_then(|r| r.next_seq())
                 .is_none_or(|n| seq_diff(h.seq, n) >= 0);
+            if !fresh && len >= BIG_SEGMENT && self.big_retransmissions.len() < MAX_BIG_RETRANSMISSIONS {
+                self.big_retransmissions.push((side, h.seq, len, at));
+            }
             if fresh {
                 if let Some(q) = self.outstanding.get_mut(i) {
                     if q.len() < MAX_OUTSTANDING {
@@ -194,6 +206,11 @@ impl TcpTracker {
 
     fn on_ack(&mut self, side: Side, at: At, ack: u32, out: &mut dyn FnMut(Side, Chunk<'_>)) {
         let peer = side.other();
+        if let Some(h) = self.highest_ack.get_mut(side.index()) {
+            if h.is_none_or(|prev| seq_diff(ack, prev) > 0) {
+                *h = Some(ack);
+            }
+        }
         if let Some(q) = self.outstanding.get_mut(peer.index()) {
             let acked = q.iter().take_while(|(end, _)| seq_diff(ack, *end) >= 0).count();
             if let Some((_, sent)) = q.get(acked.wrapping_sub(1)) {

@@ -19,6 +19,8 @@ pub struct Summary {
     pub incomplete: u64,
     /// Failed connections by the code of their cause.
     pub failures_by_cause: BTreeMap<String, u64>,
+    /// Chains of retried attempts told as one line each.
+    pub stories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -58,14 +58,32 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
         writeln!(out, "  file: {file}")?;
     }
     let cause = r.findings.iter().find(|f| f.severity == Severity::Error);
+    let frames = |f: &crate::diagnosis::Finding| f.frames.iter().map(|n| format!("#{n}")).collect::<Vec<_>>().join(" ");
     match cause {
-        Some(f) => writeln!(
-            out,
-            "  {}: {} (reached {})",
-            outcome_word(r.outcome),
-            f.summary,
-            r.phase_reached.name()
-        )?,
+        Some(f) => {
+            let inferred = if f.inferred { " (inferred)" } else { "" };
+            writeln!(
+                out,
+                "  {} at {}: {}{inferred}",
+                outcome_word(r.outcome),
+                r.phase_reached.name(),
+                clean(&f.summary)
+            )?;
+            if !f.detail.is_empty() {
+                writeln!(out, "    why: {}", clean(&f.detail))?;
+            }
+            if let Some(e) = &r.client_error {
+                writeln!(
+                    out,
+                    "    the user most likely saw: error {} ({}; inferred)",
+                    e.code, e.meaning
+                )?;
+            }
+            writeln!(out, "    evidence: frames {} [{}]", frames(f), f.code)?;
+            if !f.remedy.is_empty() {
+                writeln!(out, "    fix: {}", f.remedy)?;
+            }
+        }
         None => writeln!(
             out,
             "  {} (reached {})",
@@ -73,30 +91,30 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
             r.phase_reached.name()
         )?,
     }
-    for f in &r.findings {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| !cause.is_some_and(|c| std::ptr::eq(c, *f)))
+    {
         let sev = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let frames: Vec<String> = f.frames.iter().map(|n| format!("#{n}")).collect();
         let inferred = if f.inferred { " (inferred)" } else { "" };
         writeln!(
             out,
-            "  [{sev}] {}{inferred}: {}  frames {}",
+            "  [{sev}] {}: {}{inferred}  frames {}",
             f.code,
-            f.summary,
-            frames.join(" ")
+            clean(&f.summary),
+            frames(f)
         )?;
-        if !f.detail.is_empty() {
-            writeln!(out, "      {}", f.detail)?;
-        }
-        if let Some(e) = &f.client_error {
-            writeln!(out, "      the user most likely saw: {e}")?;
-        }
-        if !f.remedy.is_empty() {
+        if f.severity == Severity::Warning && !f.remedy.is_empty() {
             writeln!(out, "      fix: {}", f.remedy)?;
         }
+    }
+    if let Some(p) = r.retry_of {
+        writeln!(out, "  retry of #{p}")?;
     }
     facts(out, r)?;
     if opt.timeline && !r.timeline.is_empty() {
@@ -293,8 +311,14 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         "Summary: {} connections: {} succeeded, {} failed, {} incomplete",
         s.connections, s.success, s.failed, s.incomplete
     )?;
+    if !s.failures_by_cause.is_empty() {
+        writeln!(out, "  failures by cause:")?;
+    }
     for (cause, n) in &s.failures_by_cause {
         writeln!(out, "  {n:>5}  {cause}")?;
+    }
+    for story in &s.stories {
+        writeln!(out, "  retries: {}", clean(story))?;
     }
     for f in &s.files {
         let mut line = format!("  {}: {} frames, {} analyzed", f.file, f.frames, f.frames_analyzed);

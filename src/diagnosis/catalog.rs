@@ -1,0 +1,82 @@
+//! Every finding code with its remedy, and the Windows client errors rdpscope may name.
+//! docs/findings.md carries the same text (a test keeps the two in step).
+
+/// What a Windows client (mstsc) most likely showed; always reported as an inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientError {
+    /// 0x204: the socket could not connect.
+    ConnectFailed,
+    /// 0x904: the socket was closed by the other side or the network.
+    Closed,
+    /// 0x904 with extended reason 0x7 (exDiscReasonServerDeniedConnection).
+    ServerDenied,
+}
+
+impl ClientError {
+    pub fn code(self) -> &'static str {
+        match self {
+            ClientError::ConnectFailed => "0x204",
+            ClientError::Closed => "0x904",
+            ClientError::ServerDenied => "0x904 / 0x7",
+        }
+    }
+
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ClientError::ConnectFailed => "the connection could not be opened: nothing answered on the port",
+            ClientError::Closed => "the connection was closed by the other side or the network",
+            ClientError::ServerDenied => "the connection was closed; extended reason 0x7: the server refused it",
+        }
+    }
+}
+
+/// `(code, remedy)` for every finding code. Negotiation failures have one entry per
+/// failure code (`negotiation_failure:N`).
+pub const REMEDIES: &[(&str, &str)] = &[
+    ("tcp_refused", "Nothing accepted the connection on the server port. On the server, check that the Remote Desktop Services service (TermService) is running and listening (netstat -ano | findstr :3389), that Remote Desktop is enabled (fDenyTSConnections = 0 under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server) and that the port matches PortNumber under ...\\Terminal Server\\WinStations\\RDP-Tcp. If a firewall sends the reset, allow TCP 3389 there (Windows rule \"Remote Desktop - User Mode (TCP-In)\")."),
+    ("tcp_unanswered", "The SYN was dropped on the way or at the server. Check every firewall and security group between client and server for TCP 3389 (Windows rule \"Remote Desktop - User Mode (TCP-In)\", network ACLs, VPN split tunnels), that the server is up and that the address and route are right; a capture on the server side shows whether the SYN arrives."),
+    ("server_no_response", "The server accepted TCP but never answered the X.224 Connection Request: the RDP listener is hung, or a proxy or load balancer accepts TCP without forwarding it. Restart Remote Desktop Services (TermService), check what owns the port, and read the Microsoft-Windows-TerminalServices-RemoteConnectionManager event log."),
+    ("negotiation_failure:1", "The server requires TLS or NLA but the client offered only standard RDP security. Let the client use TLS/NLA (update it; mstsc: enablecredsspsupport:i:1 in the .rdp file; FreeRDP: /sec:tls or /sec:nla), or, only if you must, set the server's security layer to Negotiate (group policy \"Require use of specific security layer for remote (RDP) connections\", SecurityLayer = 1 under ...\\WinStations\\RDP-Tcp)."),
+    ("negotiation_failure:2", "The server allows only standard RDP security (SecurityLayer = 0 under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp, or the group policy \"Require use of specific security layer for remote (RDP) connections\" = RDP). Set it to Negotiate (1) or SSL (2) so TLS can be used; a client that allows it retries with standard RDP security."),
+    ("negotiation_failure:3", "The server has no usable TLS certificate. Check the Remote Desktop certificate (certificate store \"Remote Desktop\", SSLCertificateSHA1Hash under ...\\WinStations\\RDP-Tcp) and that NETWORK SERVICE can read its private key; delete a broken hash so the server makes a new self-signed certificate, then restart TermService. For xrdp: the certificate and key_file settings in xrdp.ini must name readable files."),
+    ("negotiation_failure:4", "The client sent inconsistent negotiation flags: update or reconfigure the client."),
+    ("negotiation_failure:5", "The server requires Network Level Authentication (CredSSP) and the client did not offer it. Enable NLA/CredSSP on the client (mstsc: enablecredsspsupport:i:1; FreeRDP: /sec:nla), or, if the client cannot do NLA, clear \"Require user authentication for remote connections by using Network Level Authentication\" on the server (UserAuthentication = 0 under ...\\WinStations\\RDP-Tcp)."),
+    ("negotiation_failure:6", "The server requires TLS with user authentication (RDSTLS); use a client that supports it or change the server's authentication requirement."),
+    ("negotiation_failure", "The server refused every security protocol the client offered; make the client's offer and the server's requirement meet (see the failure code)."),
+    ("security_layer_mismatch", "Make the client's and the server's security layers agree. Server: group policy \"Require use of specific security layer for remote (RDP) connections\" (SecurityLayer under ...\\WinStations\\RDP-Tcp: 0 RDP, 1 Negotiate, 2 SSL) and \"Require user authentication ... Network Level Authentication\" (UserAuthentication). Client: allow what the server selects (mstsc: authentication level and enablecredsspsupport in the .rdp file; FreeRDP: /sec:rdp|tls|nla)."),
+    ("tls_version_mismatch", "Enable a TLS version both sides speak. Windows: TLS 1.2 needs KB3080079 on 2008 R2/Windows 7 and the SCHANNEL keys HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server (Enabled = 1, DisabledByDefault = 0); a server that speaks only TLS 1.0 must be updated rather than the client weakened. xrdp: ssl_protocols in xrdp.ini."),
+    ("tls_cipher_mismatch", "The two sides share no cipher suite. Align the server's suites (group policy \"SSL Cipher Suite Order\", or tls_ciphers in xrdp.ini) with the client's; check both for FIPS mode (\"System cryptography: Use FIPS compliant algorithms\") and for hardening tools that removed suites."),
+    ("tls_alert", "The TLS alert names what the sending side objected to; check that side's TLS configuration and certificate (on Windows, SCHANNEL events 36874 and 36888 in the System log)."),
+    ("cert_expired", "Renew the server's RDP certificate: issue a new one from your CA, or let the server make a new self-signed one (delete the old one from the \"Remote Desktop\" certificate store and restart TermService), and point SSLCertificateSHA1Hash (...\\WinStations\\RDP-Tcp, or Win32_TSGeneralSetting) at it. For xrdp: certificate and key_file in xrdp.ini."),
+    ("cert_not_yet_valid", "The certificate's validity starts in the future: fix the clock of the machine that made it (and of the client: w32tm /resync), then reissue the certificate."),
+    ("cert_self_signed", "Self-signed certificates are normal for RDP. To stop the client's warning or rejection, deploy a certificate from a CA the clients trust (group policy \"Server authentication certificate template\") or add this certificate to the clients' trusted store."),
+    ("cert_name_mismatch", "Connect with a name the certificate carries, or issue a certificate whose subject or subjectAltName includes the name or address the clients use."),
+    ("cert_rejected_by_client", "The client refused the server after the TLS handshake (the reason is inside an encrypted alert, or not sent at all). Check the certificate findings: trust the issuing CA on the client, connect with the name in the certificate, or replace the certificate; mstsc's \"If server authentication fails\" setting (authentication level) decides whether it warns or refuses."),
+    ("nla_failed", "The server refused the logon during NLA (CredSSP). Check the user name (DOMAIN\\user), the password, that the account is not locked, disabled or expired, and that it may log on remotely (Remote Desktop Users group, \"Allow log on through Remote Desktop Services\"). The server's Security log (event 4625) gives the reason."),
+    ("nla_client_abort", "The client ended NLA (CredSSP) itself: the user cancelled the credential prompt, the client rejected the server's identity, or the CredSSP \"Encryption Oracle Remediation\" policies of client and server do not match (install the CVE-2018-0886 updates on both; AllowEncryptionOracle on the client only as a stopgap)."),
+    ("early_auth_denied", "The credentials were accepted but the user may not log on through Remote Desktop: add the user to Remote Desktop Users or grant \"Allow log on through Remote Desktop Services\", and check \"Deny log on through Remote Desktop Services\"."),
+    ("server_reset", "The server, or a device in the path that resets on its behalf, aborted the connection. Look at the server's event logs at that time (System, TerminalServices-RemoteConnectionManager, RemoteDesktopServices-RdpCoreTS) for a crash or restart of the RDP service, and at firewalls or IPS that reset connections."),
+    ("client_reset", "The client aborted the connection before the session: a client-side timeout, a user cancel or a client security check. Check the client's settings and event log."),
+    ("client_closed", "The client closed the connection before the session without a visible reason; check the client's error message and log (this is where its own checks show)."),
+    ("server_closed", "The server closed the connection before the session started. Its event logs (TerminalServices-RemoteConnectionManager, RemoteDesktopServices-RdpCoreTS; xrdp.log for xrdp) give the reason: licensing, the connection limit, an encryption level or security layer the client cannot meet."),
+    ("high_latency", "The round trip is slow. Use a closer gateway or a better path (check the VPN and Wi-Fi), and let RDP adapt: allow RDP over UDP, keep connection-quality auto-detection on, lower the colour depth."),
+    ("latency_spike", "Round trips jumped far above this connection's own baseline: look for congestion, a busy VPN concentrator, bufferbloat or Wi-Fi roaming at that moment."),
+    ("retransmissions", "Segments were lost and sent again: check the path in the named direction for loss (interface errors, duplex mismatch, congested links, Wi-Fi, a VPN with a smaller MTU)."),
+    ("zero_window", "A receiver stopped reading (zero window): the side that advertised it was overloaded or stalled (CPU, a hung RDP process, inspection software)."),
+    ("pmtu_blackhole", "Full-size segments do not get through and no ICMP \"fragmentation needed\" comes back: a path-MTU black hole, typical on VPNs and tunnels. Allow ICMP type 3 code 4 (ICMPv6 type 2) on the path, lower the tunnel interface's MTU, or clamp the TCP MSS on the VPN gateway or firewall."),
+    ("udp_unanswered", "RDP over UDP was blocked, so the client stayed on TCP. To use UDP, allow UDP 3389 to the server (Windows rule \"Remote Desktop - User Mode (UDP-In)\")."),
+    ("capture_incomplete", "The capture does not show the whole connection: start capturing before the client connects and keep it running until the client shows its error."),
+];
+
+/// The remedy for a code (with `negotiation_failure:N` falling back to the general text).
+pub fn remedy(code: &str) -> &'static str {
+    REMEDIES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .or_else(|| {
+            code.split(':')
+                .next()
+                .and_then(|base| REMEDIES.iter().find(|(c, _)| *c == base))
+        })
+        .map_or("", |(_, r)| r)
+}
