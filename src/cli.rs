@@ -30,6 +30,12 @@ pub enum Format {
     Json,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Only {
+    /// Connections whose outcome is failed.
+    Failed,
+}
+
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Capture files to read.
@@ -43,9 +49,12 @@ pub struct AnalyzeArgs {
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Print only failed connections (the summary still counts all).
-    #[arg(long)]
-    pub only_failed: bool,
+    /// Print only these connections: `failed` (the summary still counts all).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub only: Option<Only>,
+    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap.
+    #[arg(long, value_name = "DIR")]
+    pub write_evidence: Option<PathBuf>,
     /// Leave the per-connection timeline out of the text report.
     #[arg(long)]
     pub no_timeline: bool,

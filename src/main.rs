@@ -83,7 +83,7 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             .extend(rdpscope::diagnosis::retry::stories(&res.records));
         for r in &res.records {
             summary.add(r);
-            if a.only_failed && r.outcome != Outcome::Failed {
+            if a.only == Some(cli::Only::Failed) && r.outcome != Outcome::Failed {
                 continue;
             }
             match a.format {
@@ -95,6 +95,19 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                         timeline: !a.no_timeline,
                     },
                 )?,
+            }
+        }
+        if let Some(dir) = &a.write_evidence {
+            match rdpscope::capture::evidence::write(path, &res.records, dir) {
+                Ok(paths) => {
+                    for p in paths {
+                        eprintln!("rdpscope: evidence written: {}", p.display());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("rdpscope: {e}");
+                    input_error = true;
+                }
             }
         }
         summary.files.push(res.summary);

@@ -2,6 +2,7 @@
 //! A thin shell around the `pcap` crate; it hands raw frames to a callback and knows
 //! nothing of RDP.
 
+pub mod evidence;
 pub mod file;
 
 /// The default capture filter: RDP on TCP and UDP.

@@ -1,0 +1,136 @@
+//! The command line as a user runs it: exit codes, error lines, JSON lines, evidence pcaps.
+
+use std::process::Command;
+
+fn rdpscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run rdpscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn exit_codes_follow_the_outcomes() {
+    // A failed negotiation (and its successful retry): 1.
+    let (code, out, _) = rdpscope(&["analyze", "fixtures/real/zeek__rdp-proprietary-encryption.pcap"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAILED at x224: negotiation refused: SSL_NOT_ALLOWED_BY_SERVER"),
+        "{out}"
+    );
+    assert!(out.contains("client retried: #2 succeeded with rdp"), "{out}");
+    // Only successful or unfinished connections: 0.
+    let (code, _, _) = rdpscope(&["analyze", "fixtures/real/suricata-verify__RDP-003.pcap"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn unreadable_inputs_get_one_line_and_exit_2() {
+    let (code, out, err) = rdpscope(&["analyze", "no-such-file.pcap"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "nothing on stdout when no file could be read: {out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no-such-file.pcap") && err.contains("no such file"),
+        "{err}"
+    );
+    let (code, _, err) = rdpscope(&["analyze", "Cargo.toml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Cargo.toml") && err.contains("not a pcap or pcapng capture"),
+        "{err}"
+    );
+    // A good file next to a bad one is still reported.
+    let (code, out, _) = rdpscope(&[
+        "analyze",
+        "--format",
+        "json",
+        "Cargo.toml",
+        "fixtures/real/ndpi__rdp3.pcap",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.lines().any(|l| l.contains("\"cookie\":\"Administr\"")), "{out}");
+}
+
+#[test]
+fn truncated_file_is_reported_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/real/zeek__rdp-to-ssl.pcap"
+    ))
+    .unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let (code, out, err) = rdpscope(&["analyze", cut.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("reading stopped after frame 13"), "{err}");
+    assert!(out.contains("cookie \"AWAKECODI\""), "{out}");
+}
+
+#[test]
+fn json_lines_carry_the_contract() {
+    let (_, out, _) = rdpscope(&["analyze", "--format", "json", "fixtures/real/ndpi__rdp_over_tls.pcap"]);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    let c = &lines[0];
+    for key in [
+        "type",
+        "id",
+        "transport",
+        "client",
+        "server",
+        "first_seen",
+        "last_seen",
+        "duration_ms",
+        "frames",
+        "cookie",
+        "routing_token",
+        "negotiation",
+        "tls",
+        "standard_security",
+        "tcp",
+        "phase_reached",
+        "outcome",
+        "findings",
+    ] {
+        assert!(c.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(c["tls"]["cipher"]["name"], "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    assert_eq!(c["findings"][0]["code"], "nla_failed");
+    assert_eq!(c["findings"][0]["inferred"], true);
+    assert_eq!(lines[1]["type"], "summary");
+    assert_eq!(lines[1]["failures_by_cause"]["nla_failed"], 1);
+}
+
+#[test]
+fn evidence_pcaps_hold_only_the_failed_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, _, err) = rdpscope(&[
+        "analyze",
+        "--write-evidence",
+        d,
+        "fixtures/real/zeek__rdp-proprietary-encryption.pcap",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("0001-negotiation_failure.pcap"));
+    // Re-analysed, the evidence tells the same story with its 8 frames.
+    let (code, out, _) = rdpscope(&["analyze", "--format", "json", files[0].to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(first["frames"], serde_json::json!([1, 8]));
+    assert_eq!(first["negotiation"]["failure"]["code"], 2);
+    assert_eq!(out.lines().count(), 2);
+}
