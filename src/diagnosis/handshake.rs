@@ -10,6 +10,8 @@ use crate::proto::x224::{self, Negotiation};
 /// Seconds of silence after the request that count as "no response" when the capture,
 /// not the client, ended.
 const NO_RESPONSE_SECS: f64 = 5.0;
+/// A client that waited at least this long before closing was waiting for the server.
+const CLIENT_WAITED_SECS: f64 = 2.0;
 
 pub fn negotiation(ev: &Evidence<'_>, f: &mut Findings) {
     let facts = &ev.c.facts;
@@ -120,7 +122,8 @@ fn legacy(
 
 fn no_response(ev: &Evidence<'_>, cr_at: crate::flow::tcp::At, f: &mut Findings) {
     if let Some(q) = ev.first_close() {
-        if q.side == Side::Client {
+        // A client that leaves at once did not wait for an answer; the close rules tell that.
+        if q.side == Side::Client && super::evidence::Evidence::secs(cr_at, q.at) >= CLIENT_WAITED_SECS {
             f.add(
                 "server_no_response",
                 Severity::Error,
