@@ -252,3 +252,21 @@ fn zero_window_is_a_warning() {
     );
     assert_eq!(r["tcp"]["zero_windows"]["server"], 1);
 }
+
+#[test]
+fn client_fin_without_a_reason_is_client_closed() {
+    let r = Convo::new(T2024)
+        .c(&cr(1))
+        .s(&cc(1))
+        .c(&client_hello())
+        .s(&server_hello())
+        .send(true, &[], Flags::Fin)
+        .run();
+    assert_eq!(
+        codes(&r)[0],
+        ("client_closed".into(), "error".into()),
+        "{:?}",
+        codes(&r)
+    );
+    assert_eq!(r["phase_reached"], "tls");
+}

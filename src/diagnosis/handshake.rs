@@ -53,25 +53,30 @@ pub fn negotiation(ev: &Evidence<'_>, f: &mut Findings) {
             let not_requested =
                 (selected_protocol == 0 && req != 0) || (selected_protocol & !req != 0 && selected_protocol != 0);
             let client_quit = client_quits_after(ev, cc_at.frame);
-            if not_requested {
-                if let Some(q) = client_quit {
-                    f.add(
-                        "security_layer_mismatch",
-                        Severity::Error,
-                        Phase::X224,
-                        format!(
-                            "the server selected {}, which the client did not request ({offered}); the client closed",
-                            x224::selected_name(selected_protocol)
-                        ),
-                        format!(
-                            "the client ended the connection ({}) right after the Connection Confirm",
-                            q.what()
-                        ),
-                        vec![cr_at.frame, cc_at.frame, q.at.frame],
-                        false,
-                        None,
-                    );
-                }
+            if let Some(q) = client_quit {
+                let sel = x224::selected_name(selected_protocol);
+                let (summary, inferred) = if not_requested {
+                    (format!("the server selected {sel}, which the client did not request ({offered}); the client closed"), false)
+                } else {
+                    (
+                        format!("the server selected {sel}; the client (offering {offered}) would not continue with it and closed"),
+                        true,
+                    )
+                };
+                f.add(
+                    "security_layer_mismatch",
+                    Severity::Error,
+                    Phase::X224,
+                    summary,
+                    format!(
+                        "the client ended the connection ({}) right after the Connection Confirm without starting {sel}{}",
+                        q.what(),
+                        if inferred { "; it most likely demands a stronger protocol than the one chosen (inferred)" } else { "" }
+                    ),
+                    vec![cr_at.frame, cc_at.frame, q.at.frame],
+                    inferred,
+                    None,
+                );
             }
         }
         None => legacy(ev, *cr_at, *cc_at, requested, f),

@@ -129,6 +129,10 @@ impl Findings {
             client_error: client_error.map(ClientError::code),
             remedy: catalog::remedy(remedy_key),
         });
+        debug_assert!(
+            !catalog::remedy(remedy_key).is_empty(),
+            "finding {code} has no remedy in the catalogue"
+        );
     }
 
     pub fn has_error(&self) -> bool {

@@ -82,6 +82,36 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
             );
             return;
         }
+        // The client aborted right after a ServerHello choosing TLS 1.1 or older: modern TLS
+        // libraries refuse those at their default security level even when they list them.
+        if let Some((sh_at, s)) = sh {
+            let next_from_client = !ev
+                .c
+                .timeline
+                .events
+                .iter()
+                .any(|e| e.side == Side::Client && e.at.frame > sh_at.frame && e.at.frame < a.at.frame);
+            if a.side == Side::Client && s.version <= 0x0302 && offered.contains(&s.version) && next_from_client {
+                f.add(
+                    "tls_version_mismatch",
+                    Severity::Error,
+                    Phase::Tls,
+                    format!(
+                        "TLS version mismatch: the server chose TLS {}, and the client aborted at once (fatal {})",
+                        version_name(s.version),
+                        alert_name(desc)
+                    ),
+                    format!(
+                        "the client lists {} but refused the old version the server picked: its TLS library's minimum is higher (inferred from the alert coming right after the ServerHello)",
+                        versions(&offered)
+                    ),
+                    frames,
+                    true,
+                    None,
+                );
+                return;
+            }
+        }
         // The server chose a version the client never offered and the client aborted.
         if let Some((_, s)) = sh {
             if a.side == Side::Client && !offered.is_empty() && !offered.contains(&s.version) {

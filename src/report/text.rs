@@ -163,7 +163,10 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         writeln!(out, "  rdp: {}", line.join(", "))?;
     }
     if let Some(t) = &r.tls {
-        let mut s = vec![format!("client offers {}", t.client_versions.join("/"))];
+        let mut s = Vec::new();
+        if !t.client_versions.is_empty() {
+            s.push(format!("client offers {}", t.client_versions.join("/")));
+        }
         if let Some(n) = t.client_cipher_count {
             s.push(format!("{n} cipher suites"));
         }
