@@ -20,6 +20,16 @@ pub enum Command {
     ///
     /// Exit code: 0 no failed connection, 1 at least one failed, 2 usage or input error.
     Analyze(AnalyzeArgs),
+    /// Capture on an interface and watch connections succeed or fail as they happen (TUI),
+    /// or print one JSON line per connection as it ends (--format json).
+    ///
+    /// Needs root or the capabilities cap_net_raw,cap_net_admin (see README); they are
+    /// dropped as soon as the capture is open. rdpscope never transmits a packet.
+    Live(LiveArgs),
+    /// Feed a capture file through the live pipeline and TUI with its original timing.
+    Replay(ReplayArgs),
+    /// List the interfaces rdpscope can capture on.
+    Interfaces,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,33 +41,28 @@ pub enum Format {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFormat {
+    /// The interactive terminal UI.
+    Tui,
+    /// JSON lines, one per connection as it ends (headless: systemd services, log shippers).
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Only {
     /// Connections whose outcome is failed.
     Failed,
 }
 
-#[derive(Args, Debug)]
-pub struct AnalyzeArgs {
-    /// Capture files to read.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+/// What to look at and how to judge it; shared by analyze, live and replay.
+#[derive(Args, Debug, Clone)]
+pub struct AnalysisArgs {
     /// Also treat this TCP/UDP port as an RDP server port (repeatable; 3389 always is).
     #[arg(long = "port", value_name = "N")]
     pub ports: Vec<u16>,
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Print only these connections: `failed` (the summary still counts all).
-    #[arg(long, value_enum, value_name = "WHICH")]
-    pub only: Option<Only>,
-    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap.
-    #[arg(long, value_name = "DIR")]
-    pub write_evidence: Option<PathBuf>,
-    /// Leave the per-connection timeline out of the text report.
-    #[arg(long)]
-    pub no_timeline: bool,
     /// Most TCP connections tracked at once; beyond it the least recently active are evicted.
     #[arg(long, value_name = "N")]
     pub max_flows: Option<usize>,
@@ -66,7 +71,7 @@ pub struct AnalyzeArgs {
     pub high_latency_ms: Option<f64>,
 }
 
-impl AnalyzeArgs {
+impl AnalysisArgs {
     pub fn config(&self) -> Config {
         let mut c = Config::default();
         for p in &self.ports {
@@ -89,4 +94,55 @@ impl AnalyzeArgs {
             None => capture::Filter::Ports(self.config().server_ports),
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Capture files to read.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Print only these connections: `failed` (the summary still counts all).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub only: Option<Only>,
+    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap.
+    #[arg(long, value_name = "DIR")]
+    pub write_evidence: Option<PathBuf>,
+    /// Leave the per-connection timeline out of the text report.
+    #[arg(long)]
+    pub no_timeline: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// The interface to capture on (`rdpscope interfaces` lists them).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]
+    pub format: LiveFormat,
+    /// Also save every captured packet to this pcap file.
+    #[arg(long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The capture file to replay.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Play at this multiple of the original speed (gaps longer than 5 s are shortened to 5 s).
+    #[arg(long, value_name = "X", default_value_t = 1.0, conflicts_with = "fast")]
+    pub speed: f64,
+    /// As fast as possible.
+    #[arg(long)]
+    pub fast: bool,
+    #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]
+    pub format: LiveFormat,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }

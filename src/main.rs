@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod live_cmd;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => analyze(&a),
+        Command::Live(a) => live_cmd::live(&a),
+        Command::Replay(a) => live_cmd::replay(&a),
+        Command::Interfaces => live_cmd::interfaces(),
     };
     match result {
         Ok(code) => code,
@@ -46,8 +50,8 @@ fn progress_bar(path: &std::path::Path) -> ProgressBar {
 }
 
 fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let cfg = a.config();
-    let filter = a.filter();
+    let cfg = a.analysis.config();
+    let filter = a.analysis.filter();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut summary = Summary::new();

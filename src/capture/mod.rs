@@ -41,3 +41,74 @@ impl Filter {
         }
     }
 }
+
+pub mod live;
+pub mod replay;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::decode::LinkType;
+use crate::ts::Ts;
+
+/// A frame copied out of libpcap's buffer so it can cross to the analysis thread.
+#[derive(Debug, Clone)]
+pub struct OwnedFrame {
+    pub number: u64,
+    pub ts: Ts,
+    pub link: LinkType,
+    pub data: Vec<u8>,
+    pub wire_len: u32,
+}
+
+/// What a capture thread sends to the analysis thread.
+#[derive(Debug)]
+pub enum CaptureMsg {
+    Frames(Vec<OwnedFrame>),
+    /// The source is exhausted (end of file) or failed; `None` means a clean end.
+    End(Option<String>),
+}
+
+/// Counters a capture thread shares with whoever displays them.
+#[derive(Debug, Default)]
+pub struct CaptureCounters {
+    pub frames: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Frames the capture thread dropped because the analysis fell behind (channel full).
+    pub dropped_by_us: AtomicU64,
+    /// libpcap's kernel counters, read every second (live only).
+    pub kernel_dropped: AtomicU64,
+    pub if_dropped: AtomicU64,
+    /// Set to stop the capture thread.
+    pub stop: AtomicBool,
+}
+
+impl CaptureCounters {
+    pub fn get(v: &AtomicU64) -> u64 {
+        v.load(Ordering::Relaxed)
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Frames per batch sent over the channel: large enough to amortise the channel, small
+/// enough that a live view stays current.
+pub const BATCH: usize = 128;
+
+/// Send a batch without blocking; when the analysis is behind, count and drop it.
+pub fn send_batch(
+    tx: &crossbeam_channel::Sender<CaptureMsg>,
+    batch: &mut Vec<OwnedFrame>,
+    counters: &Arc<CaptureCounters>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let frames = std::mem::take(batch);
+    let n = frames.len() as u64;
+    if let Err(crossbeam_channel::TrySendError::Full(_)) = tx.try_send(CaptureMsg::Frames(frames)) {
+        counters.dropped_by_us.fetch_add(n, Ordering::Relaxed);
+    }
+}

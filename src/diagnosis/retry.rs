@@ -12,25 +12,35 @@ pub const RETRY_WINDOW_SECS: i64 = 30;
 /// and server within the window. `times` are each record's (first, last) packet times.
 pub fn link(records: &mut [ConnectionRecord], times: &[(Ts, Ts)]) {
     for i in 0..records.len() {
-        let Some(&(start, _)) = times.get(i) else { continue };
-        let prev = (0..i).rev().find(|&j| {
-            let (Some(a), Some(b)) = (records.get(j), records.get(i)) else {
-                return false;
-            };
-            let Some(&(_, end)) = times.get(j) else { return false };
-            a.transport == b.transport
-                && a.client.ip == b.client.ip
-                && a.server == b.server
-                && start.0.saturating_sub(end.0) <= RETRY_WINDOW_SECS * 1_000_000_000
-                && a.outcome != crate::diagnosis::Outcome::Success
-        });
-        if let (Some(j), Some(r)) = (prev, records.get(i).map(|r| r.id)) {
-            let prev_id = records.get(j).map(|p| p.id);
-            if let Some(rec) = records.get_mut(i) {
-                rec.retry_of = prev_id.filter(|p| *p != r);
-            }
+        let (Some(r), Some(&(start, _))) = (records.get(i), times.get(i)) else {
+            continue;
+        };
+        let earlier = records.iter().zip(times).take(i).map(|(p, t)| (p, t.1));
+        let prev = find_previous(earlier, r, start);
+        if let Some(rec) = records.get_mut(i) {
+            rec.retry_of = prev;
         }
     }
+}
+
+/// The latest of `earlier` (record, time of its last packet) that `r`, starting at
+/// `start`, retries: same client address and server, not a success, ended shortly before.
+pub fn find_previous<'a>(
+    earlier: impl DoubleEndedIterator<Item = (&'a ConnectionRecord, Ts)>,
+    r: &ConnectionRecord,
+    start: Ts,
+) -> Option<u64> {
+    earlier
+        .rev()
+        .find(|(a, end)| {
+            a.transport == r.transport
+                && a.client.ip == r.client.ip
+                && a.server == r.server
+                && a.id != r.id
+                && start.0.saturating_sub(end.0) <= RETRY_WINDOW_SECS * 1_000_000_000
+                && a.outcome != crate::diagnosis::Outcome::Success
+        })
+        .map(|(a, _)| a.id)
 }
 
 /// One line per chain of attempts, oldest first: "#1 negotiation_failure (...) -> #2 success".

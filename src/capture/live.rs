@@ -1,0 +1,181 @@
+//! Live capture from an interface: libpcap in immediate mode with a kernel buffer of a
+//! few MB and the BPF filter installed in the kernel. A capture thread copies packets
+//! into batches for the analysis thread; it never blocks on it (a full channel is
+//! counted as drops), and reads libpcap's kernel drop counters every second.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use pcap::{Active, Capture, Precision, Savefile};
+
+use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
+use crate::decode::LinkType;
+use crate::ts::Ts;
+
+/// Kernel buffer for the capture (libpcap's default is 2 MB).
+const KERNEL_BUFFER: i32 = 8 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("cannot capture on {iface}: permission denied. Run as root, or grant the binary capture rights once: sudo setcap cap_net_raw,cap_net_admin+eip {exe}")]
+    Permission { iface: String, exe: String },
+    #[error("cannot capture on {iface}: {reason}. `rdpscope interfaces` lists the interfaces")]
+    Open { iface: String, reason: String },
+    #[error("{iface}: unsupported link type {dlt}")]
+    LinkType { iface: String, dlt: i32 },
+    #[error("{iface}: bad capture filter {filter:?}: {reason}")]
+    Filter {
+        iface: String,
+        filter: String,
+        reason: String,
+    },
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: String, reason: String },
+}
+
+pub struct Live {
+    cap: Capture<Active>,
+    link: LinkType,
+    write: Option<Savefile>,
+}
+
+/// Open `iface` and install the filter. Needs CAP_NET_RAW (and CAP_NET_ADMIN for some
+/// interfaces); the caller drops capabilities once this returns.
+pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Result<Live, LiveError> {
+    let err = |e: pcap::Error| {
+        let reason = e.to_string();
+        if reason.contains("ermission") || reason.contains("not permitted") {
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "rdpscope".into());
+            LiveError::Permission {
+                iface: iface.to_string(),
+                exe,
+            }
+        } else {
+            LiveError::Open {
+                iface: iface.to_string(),
+                reason,
+            }
+        }
+    };
+    let mut cap = Capture::from_device(iface)
+        .map_err(err)?
+        .immediate_mode(true)
+        .promisc(true)
+        .snaplen(65535)
+        .buffer_size(KERNEL_BUFFER)
+        .timeout(100)
+        .precision(Precision::Nano)
+        .open()
+        .map_err(err)?;
+    let dlt = cap.get_datalink().0;
+    let link = LinkType::from_dlt(dlt).ok_or(LiveError::LinkType {
+        iface: iface.to_string(),
+        dlt,
+    })?;
+    let expr = filter.expression(link);
+    cap.filter(&expr, true).map_err(|e| LiveError::Filter {
+        iface: iface.to_string(),
+        filter: expr.clone(),
+        reason: e.to_string(),
+    })?;
+    let write = match write {
+        Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Write {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
+    Ok(Live { cap, link, write })
+}
+
+/// The capture loop; runs until `counters.stop` is set or the interface fails.
+pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut number = 0u64;
+    let mut last_flush = Instant::now();
+    let mut last_stats = Instant::now();
+    let end = loop {
+        if counters.stop_requested() {
+            break None;
+        }
+        match live.cap.next_packet() {
+            Ok(p) => {
+                number += 1;
+                if let Some(w) = live.write.as_mut() {
+                    w.write(&p);
+                }
+                counters.frames.fetch_add(1, Ordering::Relaxed);
+                counters.bytes.fetch_add(u64::from(p.header.len), Ordering::Relaxed);
+                batch.push(OwnedFrame {
+                    number,
+                    ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
+                    link: live.link,
+                    data: p.data.to_vec(),
+                    wire_len: p.header.len,
+                });
+                if batch.len() >= BATCH {
+                    send_batch(&tx, &mut batch, &counters);
+                    last_flush = Instant::now();
+                }
+            }
+            Err(pcap::Error::TimeoutExpired) => {}
+            Err(e) => break Some(e.to_string()),
+        }
+        // Small batches still go out promptly so the view stays live.
+        if last_flush.elapsed() >= Duration::from_millis(50) {
+            send_batch(&tx, &mut batch, &counters);
+            last_flush = Instant::now();
+        }
+        if last_stats.elapsed() >= Duration::from_secs(1) {
+            if let Ok(s) = live.cap.stats() {
+                counters.kernel_dropped.store(u64::from(s.dropped), Ordering::Relaxed);
+                counters.if_dropped.store(u64::from(s.if_dropped), Ordering::Relaxed);
+            }
+            if let Some(w) = live.write.as_mut() {
+                let _ = w.flush();
+            }
+            last_stats = Instant::now();
+        }
+    };
+    send_batch(&tx, &mut batch, &counters);
+    if let Some(w) = live.write.as_mut() {
+        let _ = w.flush();
+    }
+    // The end marker must arrive: block for it.
+    let _ = tx.send(CaptureMsg::End(end));
+}
+
+/// Give up the capabilities that opening the capture needed. Failing to drop them is not
+/// fatal (nothing to drop when run unprivileged), but it is reported.
+pub fn drop_privileges() -> Result<(), String> {
+    use caps::CapSet;
+    for set in [
+        CapSet::Effective,
+        CapSet::Inheritable,
+        CapSet::Ambient,
+        CapSet::Permitted,
+    ] {
+        caps::clear(None, set).map_err(|e| format!("cannot drop capabilities ({set:?}): {e}"))?;
+    }
+    Ok(())
+}
+
+/// `rdpscope interfaces`: name, description and addresses of each capture device.
+pub fn list() -> Result<Vec<(String, String)>, String> {
+    let devs = pcap::Device::list().map_err(|e| e.to_string())?;
+    Ok(devs
+        .into_iter()
+        .map(|d| {
+            let addrs: Vec<String> = d.addresses.iter().map(|a| a.addr.to_string()).collect();
+            let desc = d.desc.unwrap_or_default();
+            (
+                d.name,
+                format!("{desc}{}{}", if desc.is_empty() { "" } else { "  " }, addrs.join(" ")),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,71 @@
+//! Replay: a capture file fed through the live pipeline with its original timing
+//! (scaled by `speed`), or as fast as possible. Frame numbers are the file's, exactly as
+//! `analyze` numbers them, so replayed and analyzed verdicts are comparable.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use super::file::{self, FileError};
+use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
+use crate::ts::Ts;
+
+/// Read `path` and send its frames; `speed` None = as fast as the analysis takes them
+/// (blocking, nothing dropped), Some(x) = original timing divided by x.
+pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
+    let mut batch: Vec<OwnedFrame> = Vec::with_capacity(BATCH);
+    let start = Instant::now();
+    let mut first_ts: Option<Ts> = None;
+    let mut stopped = false;
+    let result: Result<file::ReadSummary, FileError> = file::read(
+        path,
+        filter,
+        &mut |f| {
+            if stopped || counters.stop_requested() {
+                stopped = true;
+                return;
+            }
+            if let Some(speed) = speed.filter(|s| *s > 0.0) {
+                let t0 = *first_ts.get_or_insert(f.ts);
+                let due = Duration::from_secs_f64((f.ts.ms_since(t0) / 1000.0 / speed).max(0.0));
+                let now = start.elapsed();
+                if due > now {
+                    // Hand over what we have before waiting, so the view shows it now.
+                    send_batch(&tx, &mut batch, &counters);
+                    std::thread::sleep((due - now).min(Duration::from_secs(5)));
+                }
+            }
+            counters.frames.fetch_add(1, Ordering::Relaxed);
+            counters.bytes.fetch_add(u64::from(f.wire_len), Ordering::Relaxed);
+            batch.push(OwnedFrame {
+                number: f.number,
+                ts: f.ts,
+                link: f.link,
+                data: f.data.to_vec(),
+                wire_len: f.wire_len,
+            });
+            if batch.len() >= BATCH {
+                if speed.is_none() {
+                    // Fast replay must not lose frames: wait for the analysis instead.
+                    let _ = tx.send(CaptureMsg::Frames(std::mem::take(&mut batch)));
+                } else {
+                    send_batch(&tx, &mut batch, &counters);
+                }
+            }
+        },
+        &mut |_| {},
+    );
+    if !batch.is_empty() {
+        let _ = tx.send(CaptureMsg::Frames(batch));
+    }
+    let end = match result {
+        Ok(s) => s
+            .stopped_early
+            .map(|w| format!("{}: reading stopped early: {w}", path.display())),
+        Err(e) => Some(e.to_string()),
+    };
+    let _ = tx.send(CaptureMsg::End(end));
+}

@@ -1,0 +1,355 @@
+//! The analysis thread of the live pipeline and the threads around it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, select, Receiver, Sender};
+
+use super::frames::FrameStore;
+use super::snapshot::{ConnView, Snapshot};
+use crate::analyzer::{Analyzer, Finished};
+use crate::capture::{self, live::Live, CaptureCounters, CaptureMsg, Filter};
+use crate::config::Config;
+use crate::diagnosis::{retry, Outcome, Severity};
+use crate::record::ConnectionRecord;
+use crate::ts::Ts;
+
+/// Receives each connection as it ends.
+pub type RecordSink = Box<dyn FnMut(&ConnectionRecord) + Send>;
+
+/// Where packets come from.
+pub enum Source {
+    /// An interface already opened (privileges are dropped before the threads start).
+    Interface { name: String, live: Live },
+    /// A file replayed with its timing divided by `speed`, or as fast as possible.
+    File { path: PathBuf, speed: Option<f64> },
+}
+
+pub struct Options {
+    pub cfg: Config,
+    pub filter: Filter,
+    pub source: Source,
+    /// How often a snapshot is published.
+    pub tick: Duration,
+    /// Finished connections kept for the view.
+    pub history: usize,
+    /// Bytes of raw frames kept for writing connections out.
+    pub frame_store_bytes: usize,
+    /// Called in the analysis thread for every connection as it ends (headless JSON).
+    pub on_finished: Option<RecordSink>,
+}
+
+/// Requests from a view to the analysis thread.
+pub enum Command {
+    /// Write the kept packets of connection `id` to `path`; the result goes to the status line.
+    WritePcap { id: u64, path: PathBuf },
+}
+
+pub struct Shared {
+    pub snapshot: Mutex<Arc<Snapshot>>,
+    pub counters: Arc<CaptureCounters>,
+    pub finished: AtomicBool,
+}
+
+pub struct Handle {
+    pub shared: Arc<Shared>,
+    pub commands: Sender<Command>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Handle {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.shared.snapshot.lock().map(|s| Arc::clone(&s)).unwrap_or_default()
+    }
+
+    pub fn stop(&self) {
+        self.shared.counters.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the analysis thread has finished (source exhausted or stopped).
+    pub fn is_finished(&self) -> bool {
+        self.shared.finished.load(Ordering::Relaxed)
+    }
+
+    /// Wait for both threads.
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start the capture and analysis threads.
+pub fn spawn(opts: Options) -> Handle {
+    let counters = Arc::new(CaptureCounters::default());
+    let (source_name, live) = match &opts.source {
+        Source::Interface { name, .. } => (name.clone(), true),
+        Source::File { path, .. } => (path.display().to_string(), false),
+    };
+    let shared = Arc::new(Shared {
+        snapshot: Mutex::new(Arc::new(Snapshot {
+            source: source_name.clone(),
+            live,
+            ..Default::default()
+        })),
+        counters: Arc::clone(&counters),
+        finished: AtomicBool::new(false),
+    });
+    // Bounded: a slow analysis makes the capture side drop (and count), never grow.
+    let (tx, rx) = bounded::<CaptureMsg>(64);
+    let (cmd_tx, cmd_rx) = bounded::<Command>(16);
+    let Options {
+        cfg,
+        filter,
+        source,
+        tick,
+        history,
+        frame_store_bytes,
+        on_finished,
+    } = opts;
+    let c2 = Arc::clone(&counters);
+    let capture = std::thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || match source {
+            Source::Interface { live, .. } => capture::live::run(live, tx, c2),
+            Source::File { path, speed } => capture::replay::run(&path, &filter, speed, tx, c2),
+        });
+    let s2 = Arc::clone(&shared);
+    let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
+        let mut e = Engine {
+            analyzer: Analyzer::new(cfg.clone(), 1),
+            cfg,
+            history: VecDeque::new(),
+            max_history: history,
+            store: FrameStore::new(frame_store_bytes),
+            counts: Counts::default(),
+            on_finished,
+            shared: Arc::clone(&s2),
+            source: source_name,
+            live,
+            status: None,
+            last_frames: 0,
+            last_tick: Instant::now(),
+            pps: 0.0,
+            forgotten: 0,
+        };
+        e.run(rx, cmd_rx, tick);
+        s2.finished.store(true, Ordering::Relaxed);
+    });
+    Handle {
+        shared,
+        commands: cmd_tx,
+        threads: [capture, analysis].into_iter().filter_map(Result::ok).collect(),
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    success: u64,
+    failed: u64,
+    incomplete: u64,
+    by_cause: BTreeMap<String, u64>,
+}
+
+struct Engine {
+    analyzer: Analyzer,
+    cfg: Config,
+    /// Finished connections, oldest first, with the time of their last packet.
+    history: VecDeque<(ConnView, Ts)>,
+    max_history: usize,
+    store: FrameStore,
+    counts: Counts,
+    on_finished: Option<RecordSink>,
+    shared: Arc<Shared>,
+    source: String,
+    live: bool,
+    status: Option<String>,
+    last_frames: u64,
+    last_tick: Instant,
+    pps: f64,
+    forgotten: u64,
+}
+
+impl Engine {
+    fn run(&mut self, rx: Receiver<CaptureMsg>, cmds: Receiver<Command>, tick: Duration) {
+        let mut ended = false;
+        loop {
+            select! {
+                recv(rx) -> msg => match msg {
+                    Ok(CaptureMsg::Frames(frames)) => {
+                        for f in &frames {
+                            self.store.push(f);
+                            self.analyzer.on_frame(f.number, f.ts, f.link, &f.data, f.wire_len);
+                        }
+                        let done = self.analyzer.take_finished();
+                        self.retire(done);
+                    }
+                    Ok(CaptureMsg::End(why)) => {
+                        self.status = why;
+                        ended = true;
+                    }
+                    Err(_) => ended = true,
+                },
+                recv(cmds) -> cmd => if let Ok(c) = cmd { self.command(c) },
+                default(tick) => {}
+            }
+            if ended {
+                let analyzer = std::mem::replace(&mut self.analyzer, Analyzer::new(self.cfg.clone(), 1));
+                let (rest, _) = analyzer.finish();
+                self.retire(rest);
+                self.publish(true);
+                self.shared.finished.store(true, Ordering::Relaxed);
+                // Keep serving commands (writing pcaps) until the view goes away.
+                while let Ok(c) = cmds.recv() {
+                    self.command(c);
+                    self.publish(true);
+                }
+                return;
+            }
+            if self.last_tick.elapsed() >= tick {
+                self.publish(false);
+            }
+        }
+    }
+
+    fn retire(&mut self, done: Vec<Finished>) {
+        for f in done {
+            let mut r = ConnectionRecord::from_finished(&f, &self.cfg);
+            let (start, end) = f.span();
+            r.retry_of = retry::find_previous(self.history.iter().map(|(v, t)| (&v.record, *t)), &r, start);
+            match r.outcome {
+                Outcome::Success => self.counts.success += 1,
+                Outcome::Incomplete => self.counts.incomplete += 1,
+                Outcome::Failed => {
+                    self.counts.failed += 1;
+                    let cause = r
+                        .findings
+                        .iter()
+                        .find(|f| f.severity == Severity::Error)
+                        .map_or("unexplained", |f| f.code);
+                    *self.counts.by_cause.entry(cause.to_string()).or_default() += 1;
+                }
+            }
+            if let Some(cb) = self.on_finished.as_mut() {
+                cb(&r);
+            }
+            let rtt_ms = rtt_of(&f);
+            self.history.push_back((
+                ConnView {
+                    record: r,
+                    open: false,
+                    rtt_ms,
+                },
+                end,
+            ));
+            if self.history.len() > self.max_history {
+                self.history.pop_front();
+                self.forgotten += 1;
+            }
+        }
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::WritePcap { id, path } => {
+                let rec = self
+                    .history
+                    .iter()
+                    .map(|(v, _)| v.record.clone())
+                    .find(|r| r.id == id)
+                    .or_else(|| {
+                        self.analyzer
+                            .open_connections()
+                            .find(|c| c.id == id)
+                            .map(|c| ConnectionRecord::from_tcp(c, &self.cfg))
+                    });
+                self.status = Some(match rec {
+                    None => format!("connection #{id} is no longer kept"),
+                    Some(r) => {
+                        match self.store.write(
+                            &path,
+                            r.client,
+                            r.server,
+                            r.transport == "tcp",
+                            r.frames[0],
+                            r.frames[1],
+                        ) {
+                            Ok((n, partial)) => format!(
+                                "wrote {n} packets of #{id} to {}{}",
+                                path.display(),
+                                if partial {
+                                    " (older packets were no longer kept)"
+                                } else {
+                                    ""
+                                }
+                            ),
+                            Err(e) => format!("cannot write #{id}: {e}"),
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn publish(&mut self, ended: bool) {
+        let c = &self.shared.counters;
+        let frames = CaptureCounters::get(&c.frames);
+        let dt = self.last_tick.elapsed().as_secs_f64();
+        if dt > 0.0 {
+            self.pps = frames.saturating_sub(self.last_frames) as f64 / dt;
+        }
+        self.last_frames = frames;
+        self.last_tick = Instant::now();
+        let mut conns: Vec<ConnView> = self.history.iter().map(|(v, _)| v.clone()).collect();
+        let mut open: Vec<ConnView> = self
+            .analyzer
+            .open_connections()
+            .map(|c| ConnView {
+                record: ConnectionRecord::from_tcp(c, &self.cfg),
+                open: true,
+                rtt_ms: c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
+            })
+            .chain(self.analyzer.open_udp_flows().map(|u| ConnView {
+                record: ConnectionRecord::from_udp(u),
+                open: true,
+                rtt_ms: Vec::new(),
+            }))
+            .collect();
+        let n_open = open.len();
+        conns.append(&mut open);
+        conns.sort_by_key(|v| v.record.id);
+        let snap = Snapshot {
+            source: self.source.clone(),
+            live: self.live,
+            frames,
+            bytes: CaptureCounters::get(&c.bytes),
+            pps: if ended { 0.0 } else { self.pps },
+            dropped_by_us: CaptureCounters::get(&c.dropped_by_us),
+            kernel_dropped: CaptureCounters::get(&c.kernel_dropped),
+            if_dropped: CaptureCounters::get(&c.if_dropped),
+            conns,
+            open: n_open,
+            success: self.counts.success,
+            failed: self.counts.failed,
+            incomplete: self.counts.incomplete,
+            failures_by_cause: self.counts.by_cause.clone(),
+            ended,
+            status: self.status.clone(),
+            forgotten: self.forgotten,
+        };
+        if let Ok(mut s) = self.shared.snapshot.lock() {
+            *s = Arc::new(snap);
+        }
+    }
+}
+
+fn rtt_of(f: &Finished) -> Vec<f64> {
+    match f {
+        Finished::Tcp(c) => c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
+        Finished::Udp(_) => Vec::new(),
+    }
+}

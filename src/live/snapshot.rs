@@ -1,0 +1,77 @@
+//! What a view gets at each tick: counters and every connection worth showing.
+
+use std::collections::BTreeMap;
+
+use crate::record::ConnectionRecord;
+
+/// One connection as a view shows it.
+#[derive(Debug, Clone)]
+pub struct ConnView {
+    pub record: ConnectionRecord,
+    /// Still in the flow table (its outcome may change).
+    pub open: bool,
+    /// RTT samples in ms (for the sparkline), in time order.
+    pub rtt_ms: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Interface name or file path.
+    pub source: String,
+    pub live: bool,
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames per second over the last tick interval (wall clock).
+    pub pps: f64,
+    /// Frames the capture thread dropped because the analysis was behind.
+    pub dropped_by_us: u64,
+    /// libpcap's kernel counters (live only).
+    pub kernel_dropped: u64,
+    pub if_dropped: u64,
+    /// Connections, oldest first (views sort as they like).
+    pub conns: Vec<ConnView>,
+    pub open: usize,
+    pub success: u64,
+    pub failed: u64,
+    pub incomplete: u64,
+    pub failures_by_cause: BTreeMap<String, u64>,
+    /// The source is exhausted (replay finished, or the capture stopped).
+    pub ended: bool,
+    /// Why the source ended, if not cleanly; or the last message for the status line.
+    pub status: Option<String>,
+    /// Finished connections no longer kept in `conns` (the bound on history).
+    pub forgotten: u64,
+}
+
+impl Snapshot {
+    /// A finished snapshot of analysed records (for tests and for views of a file).
+    pub fn from_records(source: &str, records: Vec<ConnectionRecord>) -> Snapshot {
+        let mut s = Snapshot {
+            source: source.to_string(),
+            ended: true,
+            ..Default::default()
+        };
+        for r in records {
+            s.frames = s.frames.max(r.frames[1]);
+            match r.outcome {
+                crate::diagnosis::Outcome::Success => s.success += 1,
+                crate::diagnosis::Outcome::Incomplete => s.incomplete += 1,
+                crate::diagnosis::Outcome::Failed => {
+                    s.failed += 1;
+                    let cause = r
+                        .findings
+                        .iter()
+                        .find(|f| f.severity == crate::diagnosis::Severity::Error)
+                        .map_or("unexplained", |f| f.code);
+                    *s.failures_by_cause.entry(cause.to_string()).or_default() += 1;
+                }
+            }
+            s.conns.push(ConnView {
+                record: r,
+                open: false,
+                rtt_ms: Vec::new(),
+            });
+        }
+        s
+    }
+}

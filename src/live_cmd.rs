@@ -1,0 +1,154 @@
+//! `live`, `replay` and `interfaces`: the CLI side of the live pipeline.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdpscope::capture::live as capture_live;
+use rdpscope::live::{self as pipeline, Options, Source};
+use rdpscope::record::ConnectionRecord;
+use rdpscope::report::{json, summary::Summary};
+
+use crate::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
+
+/// Bytes of recent raw frames kept so `w` can write a connection's packets.
+const FRAME_STORE: usize = 64 << 20;
+/// Finished connections kept for the view.
+const HISTORY: usize = 5000;
+
+fn stop_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    // SIGINT and SIGTERM end the run cleanly: the terminal is restored, open connections
+    // are finished and printed.
+    let _ = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed));
+    stop
+}
+
+/// The JSON printer for headless runs: one line per connection as it ends, flushed at
+/// once for log shippers; it also keeps the totals for the summary line.
+fn json_printer(summary: Arc<Mutex<Summary>>) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+    Box::new(move |r| {
+        if let Ok(mut s) = summary.lock() {
+            s.add(r);
+        }
+        let out = io::stdout();
+        let mut out = out.lock();
+        let _ = json::connection(&mut out, r);
+        let _ = out.flush();
+    })
+}
+
+fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::Result<ExitCode> {
+    let stop = stop_flag();
+    let summary = Arc::new(Mutex::new(Summary::new()));
+    let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&summary)));
+    let handle = pipeline::spawn(Options {
+        cfg: analysis.config(),
+        filter: analysis.filter(),
+        source,
+        tick: rdpscope::tui::TICK,
+        history: HISTORY,
+        frame_store_bytes: FRAME_STORE,
+        on_finished,
+    });
+    match format {
+        LiveFormat::Tui => {
+            let r = rdpscope::tui::run(&handle, &stop);
+            handle.stop();
+            r?;
+            let snap = handle.snapshot();
+            eprintln!(
+                "rdpscope: {} frames, {} connections: {} ok, {} failed, {} incomplete, {} open",
+                snap.frames,
+                snap.conns.len(),
+                snap.success,
+                snap.failed,
+                snap.incomplete,
+                snap.open
+            );
+            // The analysis thread keeps serving commands after the source ends; leave it.
+            Ok(ExitCode::SUCCESS)
+        }
+        LiveFormat::Json => {
+            while !handle.is_finished() {
+                if stop.load(Ordering::Relaxed) {
+                    handle.stop();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let snap = handle.snapshot();
+            let s = summary.lock().map(|s| s.clone()).unwrap_or_default();
+            let mut out = io::stdout().lock();
+            json::summary(&mut out, &s)?;
+            out.flush()?;
+            if let Some(e) = &snap.status {
+                eprintln!("rdpscope: {e}");
+            }
+            Ok(if snap.status.as_deref().is_some_and(|e| e.contains("cannot open")) {
+                ExitCode::from(2)
+            } else if s.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
+    let cap = match capture_live::open(&a.interface, &a.analysis.filter(), a.write.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    // The capture is open: from here on no privilege is needed.
+    if let Err(e) = capture_live::drop_privileges() {
+        eprintln!("rdpscope: warning: {e}");
+    }
+    run(
+        Source::Interface {
+            name: a.interface.clone(),
+            live: cap,
+        },
+        &a.analysis,
+        a.format,
+    )
+}
+
+pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    // Check the file before the UI takes the terminal, so errors are one plain line.
+    if let Err(e) = std::fs::File::open(&a.file) {
+        eprintln!("rdpscope: {}: cannot open: {e}", a.file.display());
+        return Ok(ExitCode::from(2));
+    }
+    let speed = if a.fast { None } else { Some(a.speed) };
+    run(
+        Source::File {
+            path: a.file.clone(),
+            speed,
+        },
+        &a.analysis,
+        a.format,
+    )
+}
+
+pub fn interfaces() -> anyhow::Result<ExitCode> {
+    match capture_live::list() {
+        Ok(list) => {
+            let mut out = io::stdout().lock();
+            for (name, desc) in list {
+                writeln!(out, "{name:<16} {desc}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("rdpscope: cannot list interfaces: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}

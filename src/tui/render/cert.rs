@@ -1,0 +1,64 @@
+//! The server certificate (or why none is visible), and standard RDP security facts.
+
+use ratatui::text::Line;
+
+use crate::live::ConnView;
+
+pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
+    let r = &v.record;
+    let mut out = Vec::new();
+    let cert = r
+        .tls
+        .as_ref()
+        .and_then(|t| t.certificate.as_ref())
+        .or_else(|| r.standard_security.as_ref().and_then(|s| s.certificate.as_ref()));
+    match cert {
+        Some(c) => {
+            out.push(Line::raw(format!("subject   {}", super::clean(&c.subject))));
+            out.push(Line::raw(format!(
+                "issuer    {}{}",
+                super::clean(&c.issuer),
+                if c.self_signed { " (self-signed)" } else { "" }
+            )));
+            out.push(Line::raw(format!("valid     {} → {}", c.not_before, c.not_after)));
+            out.push(Line::raw(format!(
+                "          {} at capture time",
+                if c.valid_at_capture { "valid" } else { "NOT VALID" }
+            )));
+            out.push(Line::raw(format!("key       {}, {}", c.key, c.signature)));
+            if !c.san.is_empty() {
+                out.push(Line::raw(format!("SAN       {}", super::clean(&c.san.join(", ")))));
+            }
+        }
+        None => match &r.tls {
+            Some(t) if t.version.as_deref() == Some("1.3") => {
+                out.push(Line::raw("TLS 1.3 encrypts the certificate: not visible on the wire."))
+            }
+            Some(_) => out.push(Line::raw("no certificate seen")),
+            None => out.push(Line::raw("no TLS")),
+        },
+    }
+    if let Some(t) = &r.tls {
+        let cipher = t.cipher.as_ref().map_or("-".to_string(), |c| {
+            c.name.map_or(format!("0x{:04x}", c.id), str::to_string)
+        });
+        out.push(Line::raw(format!(
+            "TLS       offered {} ({} suites), chosen {} {}",
+            t.client_versions.join("/"),
+            t.client_cipher_count.unwrap_or(0),
+            t.version.as_deref().unwrap_or("-"),
+            cipher
+        )));
+    }
+    if let Some(s) = &r.standard_security {
+        out.push(Line::raw(format!(
+            "RDP sec   {} / {} / {} certificate, client {} build {}",
+            s.encryption_method.as_deref().unwrap_or("-"),
+            s.encryption_level.as_deref().unwrap_or("-"),
+            s.certificate_type.unwrap_or("-"),
+            super::clean(s.client_name.as_deref().unwrap_or("-")),
+            s.client_build.map_or("-".into(), |b| b.to_string())
+        )));
+    }
+    out
+}
