@@ -110,6 +110,12 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = capture_live::drop_privileges() {
         eprintln!("rdpscope: warning: {e}");
     }
+    if a.format == LiveFormat::Json {
+        eprintln!(
+            "rdpscope: capturing on {} (capabilities dropped); Ctrl-C ends and prints what is still open",
+            a.interface
+        );
+    }
     run(
         Source::Interface {
             name: a.interface.clone(),

@@ -162,7 +162,11 @@ fn compare(a: &ConnView, b: &ConnView, col: SortColumn) -> Ordering {
         SortColumn::Start | SortColumn::Rtt => String::new(),
     };
     match col {
-        SortColumn::Start => a.record.id.cmp(&b.record.id),
+        SortColumn::Start => a
+            .record
+            .first_seen
+            .cmp(&b.record.first_seen)
+            .then(a.record.id.cmp(&b.record.id)),
         SortColumn::Rtt => rtt(a).unwrap_or(-1.0).total_cmp(&rtt(b).unwrap_or(-1.0)),
         _ => s(a).cmp(&s(b)).then(a.record.id.cmp(&b.record.id)),
     }

@@ -1,0 +1,111 @@
+//! Screens of the TUI rendered with ratatui's TestBackend from states built from lab
+//! captures, at 80x24 and 200x60, kept as insta snapshots (tests/snapshots/).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use rdpscope::capture::Filter;
+use rdpscope::config::Config;
+use rdpscope::live::Snapshot;
+use rdpscope::pipeline;
+use rdpscope::tui::keys::Action;
+use rdpscope::tui::render;
+use rdpscope::tui::state::UiState;
+
+const LAB: &[&str] = &[
+    "neg-failure-ssl-required",
+    "nla-wrong-password",
+    "success-tls12",
+    "tcp-port-closed",
+    "cert-expired-ca-trusted",
+];
+
+fn snapshot() -> Arc<Snapshot> {
+    let cfg = Config::default();
+    let mut records = Vec::new();
+    let mut id = 1;
+    for name in LAB {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/lab/{name}.pcap"));
+        let res = pipeline::analyze_file(&p, &Filter::Ports(vec![3389]), &cfg, id, &mut |_| {}).unwrap();
+        id = res.next_id;
+        records.extend(res.records);
+    }
+    Arc::new(Snapshot::from_records("fixtures/lab", records))
+}
+
+fn screen(snap: &Arc<Snapshot>, st: &mut UiState, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render::draw(f, snap, st)).unwrap();
+    t.backend().to_string()
+}
+
+fn press(st: &mut UiState, snap: &Arc<Snapshot>, actions: &[Action]) {
+    for a in actions {
+        st.apply(*a, snap);
+    }
+}
+
+#[test]
+fn table_and_detail_80x24() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    insta::assert_snapshot!(screen(&s, &mut st, 80, 24));
+}
+
+#[test]
+fn table_and_detail_200x60() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    press(&mut st, &s, &[Action::Down, Action::Down]);
+    insta::assert_snapshot!(screen(&s, &mut st, 200, 60));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    press(&mut st, &s, &[Action::ToggleHelp]);
+    insta::assert_snapshot!(screen(&s, &mut st, 80, 24));
+}
+
+#[test]
+fn failed_only_with_filter_and_sort_120x36() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    press(
+        &mut st,
+        &s,
+        &[Action::ToggleFailedOnly, Action::NextSortColumn, Action::ReverseSort],
+    );
+    st.filter = "nla".into();
+    let out = screen(&s, &mut st, 120, 36);
+    assert!(out.contains("[failed only]") && out.contains("[filter: nla]"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn detail_focus_scrolls_the_ladder_80x24() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    press(&mut st, &s, &[Action::Bottom, Action::ToggleFocus, Action::PageDown]);
+    insta::assert_snapshot!(screen(&s, &mut st, 80, 24));
+}
+
+#[test]
+fn selection_follows_the_connection_not_the_row() {
+    let s = snapshot();
+    let mut st = UiState::default();
+    press(&mut st, &s, &[Action::Down]);
+    let id = st.selected.unwrap();
+    // Reversing the order keeps the same connection selected.
+    press(&mut st, &s, &[Action::ReverseSort]);
+    let rows = st.rows(&s);
+    assert_eq!(rows[st.selected_index(&rows)].record.id, id);
+    // Pause freezes the snapshot shown; resume follows the live one again.
+    press(&mut st, &s, &[Action::TogglePause]);
+    assert!(st.paused.is_some());
+    press(&mut st, &s, &[Action::TogglePause]);
+    assert!(st.paused.is_none());
+}
