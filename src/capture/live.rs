@@ -14,6 +14,9 @@ use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
 use crate::decode::LinkType;
 use crate::ts::Ts;
 
+/// How long the capture thread idles when no packet is waiting (non-blocking reads).
+const IDLE: Duration = Duration::from_millis(2);
+
 /// Kernel buffer for the capture (libpcap's default is 2 MB).
 const KERNEL_BUFFER: i32 = 8 << 20;
 
@@ -70,6 +73,10 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
         .timeout(100)
         .precision(Precision::Nano)
         .open()
+        .map_err(err)?
+        // In immediate mode libpcap's read timeout never fires (it polls again), so the
+        // loop could not notice a stop request: read non-blocking and idle briefly instead.
+        .setnonblock()
         .map_err(err)?;
     let dlt = cap.get_datalink().0;
     let link = LinkType::from_dlt(dlt).ok_or(LiveError::LinkType {
@@ -122,7 +129,7 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                     last_flush = Instant::now();
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => {}
+            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE),
             Err(e) => break Some(e.to_string()),
         }
         // Small batches still go out promptly so the view stays live.
