@@ -81,7 +81,6 @@ struct TPkt {
 }
 
 struct Template {
-    name: String,
     pkts: Vec<TPkt>,
     /// Original addresses that are servers (they sent or received on 3389 as the server).
     servers: Vec<IpAddr>,
@@ -114,7 +113,7 @@ fn load_template(path: &Path) -> Option<Template> {
     let mut last_abs = 0i64;
     let mut rel = 0i64;
     while let Ok(p) = cap.next_packet() {
-        let ts = p.header.ts.tv_sec as i64 * 1_000_000_000 + p.header.ts.tv_usec as i64;
+        let ts = p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec;
         let Ok(d) = decode::decode(link, p.data, p.header.len) else {
             continue;
         };
@@ -178,12 +177,7 @@ fn load_template(path: &Path) -> Option<Template> {
         return None;
     }
     let bytes = pkts.iter().map(|p| 16 + 54 + p.payload.len() as u64).sum();
-    Some(Template {
-        name: path.file_name()?.to_string_lossy().into_owned(),
-        pkts,
-        servers,
-        bytes,
-    })
+    Some(Template { pkts, servers, bytes })
 }
 
 fn csum_add(mut sum: u32, data: &[u8]) -> u32 {
@@ -675,6 +669,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         flood_server,
         bulk_bytes_total as f64 / 1e6,
     );
-    let _ = templates.iter().map(|t| &t.name).count();
     Ok(())
 }
