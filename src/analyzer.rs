@@ -191,15 +191,17 @@ impl LastSeen for Flow {
 }
 
 /// SYN-flood bookkeeping.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct Floods {
     /// Half-open entries in the table per server.
-    half_open: HashMap<Endpoint, u32>,
+    half_open: FastMap<Endpoint, u32>,
     /// Servers under a flood now: index into `Stats::syn_floods`, last new attempt.
-    active: HashMap<Endpoint, (usize, Ts)>,
+    active: FastMap<Endpoint, (usize, Ts)>,
     /// The latest flood of each server that had one.
-    latest: HashMap<Endpoint, usize>,
-    sources: Vec<HashSet<IpAddr>>,
+    latest: FastMap<Endpoint, usize>,
+    sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
 }
 
 pub struct Analyzer {
@@ -220,6 +222,8 @@ pub struct Analyzer {
 }
 
 const NS: i64 = 1_000_000_000;
+/// Flows a sweep may visit per second of capture time before sweeps are spaced out.
+const SWEEP_FLOWS_PER_SEC: usize = 2048;
 
 impl Analyzer {
     /// `first_id` lets several inputs share one id sequence.
@@ -318,7 +322,10 @@ impl Analyzer {
         }
         if ts >= self.next_sweep {
             self.sweep(ts);
-            self.next_sweep = Ts(ts.0.saturating_add(NS));
+            // A sweep visits every flow: with many flows, sweep less often (up to every 30 s
+            // of capture time) so that the cost per packet stays flat.
+            let every = (self.tcp.len() / SWEEP_FLOWS_PER_SEC).clamp(1, 30) as i64;
+            self.next_sweep = Ts(ts.0.saturating_add(NS.saturating_mul(every)));
         }
     }
 
@@ -461,7 +468,7 @@ impl Analyzer {
             first_ts: Ts(i64::MAX),
             last_ts: Ts(i64::MIN),
         });
-        self.floods.sources.push(HashSet::new());
+        self.floods.sources.push(HashSet::default());
         self.floods.active.insert(server, (idx, ts));
         self.floods.latest.insert(server, idx);
         let waiting = self
@@ -620,10 +627,16 @@ impl Analyzer {
     fn sweep(&mut self, now: Ts) {
         let linger = NS.saturating_mul(self.cfg.close_linger_secs as i64);
         let idle = NS.saturating_mul(self.cfg.idle_timeout_secs as i64);
+        let flood_idle = NS.saturating_mul(FLOOD_QUIET_SECS).min(idle);
         let done_tcp = self.tcp.drain_where(|f| {
             let quiet = now.0.saturating_sub(f.last_seen().0);
-            let closed = matches!(f, Flow::Full(c, _) if c.tcp.closed());
-            (closed && quiet > linger) || quiet > idle
+            match f {
+                Flow::Full(c, _) => (c.tcp.closed() && quiet > linger) || quiet > idle,
+                // An attempt made during a flood is summarised whenever it goes: no need to
+                // hold it for the whole idle timeout.
+                Flow::HalfOpen(h) if h.id.is_none() => quiet > flood_idle,
+                Flow::HalfOpen(_) => quiet > idle,
+            }
         });
         for f in done_tcp {
             self.retire(f, false);

@@ -32,6 +32,10 @@ pub struct Config {
     pub close_linger_secs: u64,
     /// Handshake or median RTT above this is reported as high latency.
     pub high_latency_ms: f64,
+    /// Threads for reading files: 1 reads and analyzes on one thread; 2 or more reads
+    /// (libpcap and the filter) on a second thread while the first analyzes. Results are the
+    /// same either way.
+    pub threads: usize,
 }
 
 impl Default for Config {
@@ -50,6 +54,7 @@ impl Default for Config {
             idle_timeout_secs: 600,
             close_linger_secs: 5,
             high_latency_ms: 150.0,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         }
     }
 }

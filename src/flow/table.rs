@@ -13,8 +13,11 @@ pub trait LastSeen {
     fn last_seen(&self) -> Ts;
 }
 
+/// Flow keys are hashed with foldhash (seeded per process: no fixed collisions to aim at).
+type Map<V> = HashMap<FlowKey, (u64, V), foldhash::fast::RandomState>;
+
 pub struct FlowTable<V> {
-    map: HashMap<FlowKey, (u64, V)>,
+    map: Map<V>,
     max: usize,
     inserted: u64,
 }
@@ -22,7 +25,9 @@ pub struct FlowTable<V> {
 impl<V: LastSeen> FlowTable<V> {
     pub fn new(max: usize) -> Self {
         FlowTable {
-            map: HashMap::with_capacity(max.min(1 << 12)),
+            // Sized for the bound at once (untouched buckets cost no resident memory), so
+            // the table never rehashes to grow while a flood fills it.
+            map: Map::with_capacity_and_hasher(max.min(1 << 20), foldhash::fast::RandomState::default()),
             max: max.max(1),
             inserted: 0,
         }
