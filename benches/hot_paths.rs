@@ -266,7 +266,9 @@ fn bench_pipeline(c: &mut Criterion) {
                     }
                 }
                 let (fin, _) = a.finish();
-                fin.iter().map(|f| ConnectionRecord::from_finished(f, &cfg)).count()
+                fin.iter()
+                    .map(|f| ConnectionRecord::from_finished(f, &cfg).frames[1])
+                    .sum::<u64>()
             },
             BatchSize::LargeInput,
         )
