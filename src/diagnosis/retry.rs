@@ -25,7 +25,7 @@ pub fn link(records: &mut [ConnectionRecord], times: &[(Ts, Ts)]) {
 const MAX_CANDIDATES: usize = 64;
 /// Candidates are forgotten once they ended this long before the latest start (beyond the
 /// window itself, to allow for timestamps going backwards).
-const FORGET_SECS: i64 = 3600;
+const FORGET_SECS: i64 = 300;
 
 type LinkKey = (&'static str, IpAddr, Endpoint);
 

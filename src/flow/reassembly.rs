@@ -101,6 +101,13 @@ impl Reassembler {
         self.next
     }
 
+    /// No more segments will come (after [`Reassembler::flush`]): free the buffers.
+    pub fn release(&mut self) {
+        self.pending = Vec::new();
+        self.pending_bytes = 0;
+        self.recent = Recent::default();
+    }
+
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
     }
