@@ -444,6 +444,7 @@ impl Analyzer {
             syns: [(at, h.mss); HALF_OPEN_SYNS],
             n: 1,
         };
+        self.make_room();
         let evicted = self.tcp.insert(key, Flow::HalfOpen(ho));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
@@ -526,12 +527,27 @@ impl Analyzer {
     fn insert_full(&mut self, key: FlowKey, c: Connection) {
         let b = c.buffered();
         self.account(0, b);
+        self.make_room();
         let evicted = self.tcp.insert(key, Flow::Full(Box::new(c), b));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
         if self.buffered > self.cfg.max_buffered_bytes {
             self.evict_for_memory();
         }
+    }
+
+    /// The table is full and a flow comes in: attempts made during a SYN flood go first
+    /// (oldest first; they are only counted anyway), so a flood does not push real
+    /// connections out. Without any, the table evicts the least recently active tenth.
+    fn make_room(&mut self) {
+        if self.tcp.len() < self.tcp.capacity() || self.floods.active.is_empty() {
+            return;
+        }
+        let n = (self.tcp.capacity() / 10).max(1);
+        let victims = self
+            .tcp
+            .remove_oldest(n, |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none()));
+        self.retire_evicted(victims);
     }
 
     fn account(&mut self, before: usize, now: usize) {
