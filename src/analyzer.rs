@@ -1,18 +1,31 @@
 //! The engine: frames in, finished connections out. Pure: it sees only
 //! `(frame number, timestamp, link type, bytes)` and never reads a clock or a file,
 //! so files, live capture and tests drive it the same way.
+//!
+//! Memory is bounded whatever the input: at most `max_flows` TCP flows (the least recently
+//! active tenth is evicted when full), at most `max_buffered_bytes` held in reassembly and
+//! PDU buffers over all connections (the oldest idle connections holding bytes are evicted
+//! beyond), and a connection that has only sent SYNs is kept as a small half-open entry
+//! until the server answers. When one server has more than `flood_half_open` such entries at
+//! once, it is under a SYN flood: its unanswered attempts are summarised in
+//! [`Stats::syn_floods`] instead of becoming one record each.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
-use crate::flow::table::FlowTable;
+use crate::flow::table::{FlowTable, LastSeen};
 use crate::flow::tcp::At;
-use crate::flow::{Endpoint, FlowKey};
+use crate::flow::{Endpoint, FlowKey, Side};
 use crate::ts::Ts;
 
 /// Counters over the whole input.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
     pub frames: u64,
     pub frames_analyzed: u64,
@@ -21,11 +34,66 @@ pub struct Stats {
     pub orphan_tcp: u64,
     pub tcp_connections: u64,
     pub udp_flows: u64,
-    /// Flows removed early because the flow table was full.
+    /// Flows removed early because the flow table was full or buffered bytes hit their bound.
     pub evicted: u64,
+    /// Of `evicted`: connections evicted to keep buffered bytes under `max_buffered_bytes`.
+    pub evicted_for_memory: u64,
     pub snaplen_cut_frames: u64,
     pub timestamps_backwards: u64,
+    /// Most TCP flows tracked at once, and most bytes buffered at once.
+    pub peak_flows: u64,
+    pub peak_buffered_bytes: u64,
+    /// SYN floods: unanswered connection attempts summarised per server instead of reported
+    /// one by one (their ids are not reused, so the id sequence has holes).
+    pub syn_floods: Vec<SynFlood>,
 }
+
+/// A SYN flood against one server: half-open connections (SYNs only, never answered).
+#[derive(Debug, Clone, Serialize)]
+pub struct SynFlood {
+    pub server: Endpoint,
+    /// Half-open connections summarised here (not reported one by one).
+    pub half_open: u64,
+    pub syns: u64,
+    /// Distinct source addresses (counting stops at `sources_counted_up_to`).
+    pub sources: u64,
+    pub sources_counted_up_to: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub frames: [u64; 2],
+    #[serde(skip)]
+    first_ts: Ts,
+    #[serde(skip)]
+    last_ts: Ts,
+}
+
+impl SynFlood {
+    /// One line for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "SYN flood: {} half-open connections ({} SYNs, never answered) from {}{} sources to {}:{}, {} to {} (frames {}-{}); summarised here, not reported one by one",
+            self.half_open,
+            self.syns,
+            if self.sources >= self.sources_counted_up_to { "at least " } else { "" },
+            self.sources,
+            self.server.ip,
+            self.server.port,
+            self.first_seen,
+            self.last_seen,
+            self.frames[0],
+            self.frames[1]
+        )
+    }
+}
+
+/// Distinct sources counted per flood before the count stops.
+const MAX_FLOOD_SOURCES: usize = 100_000;
+/// Floods remembered (one per attacked server and episode).
+const MAX_FLOODS: usize = 256;
+/// A flood is over when its server has seen no new half-open attempt for this long.
+const FLOOD_QUIET_SECS: i64 = 60;
+/// SYNs of one attempt kept in a half-open entry; more make it a full connection.
+const HALF_OPEN_SYNS: usize = 4;
 
 /// A connection or RDP-UDP flow that will see no more packets.
 #[derive(Debug, Clone)]
@@ -51,18 +119,111 @@ impl Finished {
     }
 }
 
+/// A connection attempt that has so far only sent SYNs (same ISN, no payload): what a full
+/// [`Connection`] would have learnt from them, in a few dozen bytes. Replayed into a
+/// connection as soon as anything else arrives, so results are the same as if it had been
+/// one all along.
+#[derive(Debug, Clone, Copy)]
+struct HalfOpen {
+    /// `None` while its server is under a SYN flood: it gets an id when answered.
+    id: Option<u64>,
+    client: Endpoint,
+    server: Endpoint,
+    isn: u32,
+    window: u16,
+    syns: [(At, Option<u16>); HALF_OPEN_SYNS],
+    n: usize,
+}
+
+impl HalfOpen {
+    fn first(&self) -> At {
+        self.syns[0].0
+    }
+
+    fn last(&self) -> At {
+        self.syns.get(self.n.saturating_sub(1)).map_or(self.syns[0].0, |s| s.0)
+    }
+
+    /// Whether `h` (from the client) is one more copy of the same SYN.
+    fn takes(&self, h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
+        is_bare_syn(h, payload, missing) && h.seq == self.isn && self.n < HALF_OPEN_SYNS
+    }
+
+    fn into_connection(self, id: u64, cfg: &Config) -> Connection {
+        let mut c = Connection::new(id, self.client, self.server, self.first(), false);
+        for (at, mss) in self.syns.iter().take(self.n) {
+            let h = TcpHeader {
+                src_port: self.client.port,
+                dst_port: self.server.port,
+                seq: self.isn,
+                ack: 0,
+                syn: true,
+                ack_flag: false,
+                fin: false,
+                rst: false,
+                window: self.window,
+                mss: *mss,
+            };
+            c.on_tcp(Side::Client, *at, &h, &[], 0, cfg);
+        }
+        c
+    }
+}
+
+fn is_bare_syn(h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
+    h.syn && !h.ack_flag && !h.fin && !h.rst && payload.is_empty() && missing == 0
+}
+
+/// What the TCP flow table holds.
+enum Flow {
+    HalfOpen(HalfOpen),
+    /// A connection, and the bytes it buffered when last accounted.
+    Full(Box<Connection>, usize),
+}
+
+impl LastSeen for Flow {
+    fn last_seen(&self) -> Ts {
+        match self {
+            Flow::HalfOpen(h) => h.last().ts,
+            Flow::Full(c, _) => c.last.ts,
+        }
+    }
+}
+
+/// SYN-flood bookkeeping.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+#[derive(Default)]
+struct Floods {
+    /// Half-open entries in the table per server.
+    half_open: FastMap<Endpoint, u32>,
+    /// Servers under a flood now: index into `Stats::syn_floods`, last new attempt.
+    active: FastMap<Endpoint, (usize, Ts)>,
+    /// The latest flood of each server that had one.
+    latest: FastMap<Endpoint, usize>,
+    sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
+}
+
 pub struct Analyzer {
     cfg: Config,
-    tcp: FlowTable<Connection>,
+    tcp: FlowTable<Flow>,
     udp: FlowTable<UdpFlow>,
     next_id: u64,
     finished: Vec<Finished>,
+    /// Finished but not yet handed out in id order (see [`Analyzer::take_ready`]).
+    pending: BTreeMap<u64, Finished>,
+    /// Ids of the connections and flows still open.
+    open_ids: BTreeSet<u64>,
+    buffered: usize,
+    floods: Floods,
     pub stats: Stats,
     last_ts: Ts,
     next_sweep: Ts,
 }
 
 const NS: i64 = 1_000_000_000;
+/// Flows a sweep may visit per second of capture time before sweeps are spaced out.
+const SWEEP_FLOWS_PER_SEC: usize = 2048;
 
 impl Analyzer {
     /// `first_id` lets several inputs share one id sequence.
@@ -73,6 +234,10 @@ impl Analyzer {
             cfg,
             next_id: first_id.max(1),
             finished: Vec::new(),
+            pending: BTreeMap::new(),
+            open_ids: BTreeSet::new(),
+            buffered: 0,
+            floods: Floods::default(),
             stats: Stats::default(),
             last_ts: Ts(i64::MIN),
             next_sweep: Ts(i64::MIN),
@@ -87,13 +252,29 @@ impl Analyzer {
         self.next_id
     }
 
-    /// Connections currently tracked (for live views).
+    /// Connections currently tracked (for live views). Attempts that have only sent SYNs
+    /// are not connections yet and are not listed.
     pub fn open_connections(&self) -> impl Iterator<Item = &Connection> {
-        self.tcp.values()
+        self.tcp.values().filter_map(|f| match f {
+            Flow::Full(c, _) => Some(&**c),
+            Flow::HalfOpen(_) => None,
+        })
     }
 
     pub fn open_udp_flows(&self) -> impl Iterator<Item = &UdpFlow> {
         self.udp.values()
+    }
+
+    /// TCP flows tracked now (half-open attempts included) and bytes they buffer.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.tcp.len(), self.buffered)
+    }
+
+    fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.open_ids.insert(id);
+        id
     }
 
     /// Analyze one captured frame. `frame` is its 1-based position in the input.
@@ -141,7 +322,10 @@ impl Analyzer {
         }
         if ts >= self.next_sweep {
             self.sweep(ts);
-            self.next_sweep = Ts(ts.0.saturating_add(NS));
+            // A sweep visits every flow: with many flows, sweep less often (up to every 30 s
+            // of capture time) so that the cost per packet stays flat.
+            let every = (self.tcp.len() / SWEEP_FLOWS_PER_SEC).clamp(1, 30) as i64;
+            self.next_sweep = Ts(ts.0.saturating_add(NS.saturating_mul(every)));
         }
     }
 
@@ -151,20 +335,64 @@ impl Analyzer {
         }
         self.stats.frames_analyzed += 1;
         let key = FlowKey::new(src, dst);
-        if let Some(c) = self.tcp.get_mut(&key) {
-            if !c.is_new_attempt(h) {
-                let side = c.side_of(src);
-                c.on_tcp(side, at, h, payload, missing, &self.cfg);
-                return;
+        match self.tcp.get_mut(&key) {
+            Some(Flow::Full(c, acct)) => {
+                if !c.is_new_attempt(h) {
+                    let side = c.side_of(src);
+                    c.on_tcp(side, at, h, payload, missing, &self.cfg);
+                    let now = c.buffered();
+                    let before = std::mem::replace(acct, now);
+                    self.account(before, now);
+                    return;
+                }
+                // Same 4-tuple, new initial sequence number: the old connection is over.
+                if let Some(old) = self.tcp.remove(&key) {
+                    self.retire(old, false);
+                }
             }
-            // Same 4-tuple, new initial sequence number: the old connection is over.
-            if let Some(mut old) = self.tcp.remove(&key) {
-                old.finish(&self.cfg);
-                self.finished.push(Finished::Tcp(Box::new(old)));
+            Some(Flow::HalfOpen(ho)) => {
+                if src == ho.client && ho.takes(h, payload, missing) {
+                    if let Some(s) = ho.syns.get_mut(ho.n) {
+                        *s = (at, h.mss);
+                        ho.n += 1;
+                    }
+                    if let Some((_, last)) = self.floods.active.get_mut(&ho.server) {
+                        *last = at.ts;
+                    }
+                    return;
+                }
+                let new_attempt = h.syn && !h.ack_flag && h.seq != ho.isn;
+                let Some(Flow::HalfOpen(ho)) = self.tcp.remove(&key) else {
+                    return;
+                };
+                self.half_open_gone(ho.server);
+                if new_attempt {
+                    self.retire(Flow::HalfOpen(ho), false);
+                } else {
+                    // Answered (or anything else): it becomes a connection, as if it had
+                    // been one from its first SYN.
+                    let id = match ho.id {
+                        Some(id) => id,
+                        None => {
+                            self.stats.tcp_connections += 1;
+                            self.take_id()
+                        }
+                    };
+                    let mut c = ho.into_connection(id, &self.cfg);
+                    let side = c.side_of(src);
+                    c.on_tcp(side, at, h, payload, missing, &self.cfg);
+                    self.insert_full(key, c);
+                    return;
+                }
             }
+            None => {}
         }
         if !h.syn && payload.is_empty() && missing == 0 {
             self.stats.orphan_tcp += 1;
+            return;
+        }
+        if is_bare_syn(h, payload, missing) {
+            self.new_half_open(key, at, src, dst, h);
             return;
         }
         let (client, server) = if h.syn {
@@ -179,13 +407,207 @@ impl Analyzer {
             (dst, src)
         };
         let midstream = !h.syn || h.ack_flag;
-        let mut c = Connection::new(self.next_id, client, server, at, midstream);
-        self.next_id += 1;
+        let id = self.take_id();
+        let mut c = Connection::new(id, client, server, at, midstream);
         self.stats.tcp_connections += 1;
         let side = c.side_of(src);
         c.on_tcp(side, at, h, payload, missing, &self.cfg);
-        let evicted = self.tcp.insert(key, c);
-        self.retire_evicted_tcp(evicted);
+        self.insert_full(key, c);
+    }
+
+    fn new_half_open(&mut self, key: FlowKey, at: At, client: Endpoint, server: Endpoint, h: &TcpHeader) {
+        let count = {
+            let n = self.floods.half_open.entry(server).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let threshold = self.cfg.flood_half_open.min(self.cfg.max_flows / 2).max(1) as u32;
+        if count > threshold && !self.floods.active.contains_key(&server) {
+            self.start_flood(server, at.ts);
+        }
+        let id = match self.floods.active.get_mut(&server) {
+            Some((_, last)) => {
+                *last = at.ts;
+                None
+            }
+            None => {
+                self.stats.tcp_connections += 1;
+                Some(self.take_id())
+            }
+        };
+        let ho = HalfOpen {
+            id,
+            client,
+            server,
+            isn: h.seq,
+            window: h.window,
+            syns: [(at, h.mss); HALF_OPEN_SYNS],
+            n: 1,
+        };
+        self.make_room();
+        let evicted = self.tcp.insert(key, Flow::HalfOpen(ho));
+        self.retire_evicted(evicted);
+        self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
+    }
+
+    /// `server` has more half-open attempts than any real client population makes: from now
+    /// on its unanswered attempts are summarised, those already waiting included.
+    fn start_flood(&mut self, server: Endpoint, ts: Ts) {
+        if self.stats.syn_floods.len() >= MAX_FLOODS {
+            return;
+        }
+        let idx = self.stats.syn_floods.len();
+        self.stats.syn_floods.push(SynFlood {
+            server,
+            half_open: 0,
+            syns: 0,
+            sources: 0,
+            sources_counted_up_to: MAX_FLOOD_SOURCES as u64,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            frames: [u64::MAX, 0],
+            first_ts: Ts(i64::MAX),
+            last_ts: Ts(i64::MIN),
+        });
+        self.floods.sources.push(HashSet::default());
+        self.floods.active.insert(server, (idx, ts));
+        self.floods.latest.insert(server, idx);
+        let waiting = self
+            .tcp
+            .drain_where(|f| matches!(f, Flow::HalfOpen(h) if h.server == server));
+        for f in waiting {
+            if let Flow::HalfOpen(h) = f {
+                self.half_open_gone(server);
+                self.summarise(h);
+            }
+        }
+    }
+
+    fn half_open_gone(&mut self, server: Endpoint) {
+        if let Some(n) = self.floods.half_open.get_mut(&server) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.floods.half_open.remove(&server);
+            }
+        }
+    }
+
+    /// Whether a half-open attempt that ends now goes into a flood summary.
+    fn flood_of(&self, h: &HalfOpen) -> Option<usize> {
+        if h.id.is_none() {
+            return self.floods.latest.get(&h.server).copied();
+        }
+        self.floods.active.get(&h.server).map(|(i, _)| *i)
+    }
+
+    fn summarise(&mut self, h: HalfOpen) {
+        if let Some(id) = h.id {
+            self.open_ids.remove(&id);
+            self.stats.tcp_connections = self.stats.tcp_connections.saturating_sub(1);
+        }
+        let idx = self.flood_of(&h).or_else(|| self.floods.latest.get(&h.server).copied());
+        let (Some(f), Some(srcs)) = (
+            idx.and_then(|i| self.stats.syn_floods.get_mut(i)),
+            idx.and_then(|i| self.floods.sources.get_mut(i)),
+        ) else {
+            return;
+        };
+        f.half_open += 1;
+        f.syns += h.n as u64;
+        let (first, last) = (h.first(), h.last());
+        f.first_ts = f.first_ts.min(first.ts);
+        f.last_ts = f.last_ts.max(last.ts);
+        f.frames = [f.frames[0].min(first.frame), f.frames[1].max(last.frame)];
+        if srcs.len() < MAX_FLOOD_SOURCES {
+            srcs.insert(h.client.ip);
+        }
+        f.sources = srcs.len() as u64;
+    }
+
+    fn insert_full(&mut self, key: FlowKey, c: Connection) {
+        let b = c.buffered();
+        self.account(0, b);
+        self.make_room();
+        let evicted = self.tcp.insert(key, Flow::Full(Box::new(c), b));
+        self.retire_evicted(evicted);
+        self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
+        if self.buffered > self.cfg.max_buffered_bytes {
+            self.evict_for_memory();
+        }
+    }
+
+    /// The table is full and a flow comes in: attempts made during a SYN flood go first
+    /// (oldest first; they are only counted anyway), so a flood does not push real
+    /// connections out. Without any, the table evicts the least recently active tenth.
+    fn make_room(&mut self) {
+        if self.tcp.len() < self.tcp.capacity() || self.floods.active.is_empty() {
+            return;
+        }
+        let n = (self.tcp.capacity() / 10).max(1);
+        let victims = self
+            .tcp
+            .remove_oldest(n, |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none()));
+        self.retire_evicted(victims);
+    }
+
+    fn account(&mut self, before: usize, now: usize) {
+        self.buffered = self.buffered.saturating_sub(before).saturating_add(now);
+        self.stats.peak_buffered_bytes = self.stats.peak_buffered_bytes.max(self.buffered as u64);
+        if now > before && self.buffered > self.cfg.max_buffered_bytes {
+            self.evict_for_memory();
+        }
+    }
+
+    /// Buffered bytes are over their bound: evict the least recently active connections
+    /// holding bytes until three quarters of the bound are left.
+    fn evict_for_memory(&mut self) {
+        let target = self.cfg.max_buffered_bytes / 4 * 3;
+        while self.buffered > target {
+            let victims = self.tcp.remove_oldest(16, |f| matches!(f, Flow::Full(_, b) if *b > 0));
+            if victims.is_empty() {
+                break;
+            }
+            self.stats.evicted_for_memory += victims.len() as u64;
+            self.retire_evicted(victims);
+        }
+    }
+
+    fn retire_evicted(&mut self, evicted: Vec<Flow>) {
+        for f in evicted {
+            self.retire(f, true);
+        }
+    }
+
+    /// A flow leaves the table: it is finished (or summarised in a flood).
+    fn retire(&mut self, f: Flow, evicted: bool) {
+        match f {
+            Flow::Full(mut c, b) => {
+                self.buffered = self.buffered.saturating_sub(b);
+                if evicted {
+                    c.evicted = true;
+                    self.stats.evicted += 1;
+                }
+                c.finish(&self.cfg);
+                self.open_ids.remove(&c.id);
+                self.finished.push(Finished::Tcp(c));
+            }
+            Flow::HalfOpen(h) => {
+                self.half_open_gone(h.server);
+                if self.flood_of(&h).is_some() || h.id.is_none() {
+                    self.summarise(h);
+                    return;
+                }
+                let Some(id) = h.id else { return };
+                let mut c = h.into_connection(id, &self.cfg);
+                if evicted {
+                    c.evicted = true;
+                    self.stats.evicted += 1;
+                }
+                c.finish(&self.cfg);
+                self.open_ids.remove(&id);
+                self.finished.push(Finished::Tcp(Box::new(c)));
+            }
+        }
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
@@ -204,24 +626,16 @@ impl Analyzer {
         } else {
             (dst, src)
         };
-        let mut f = UdpFlow::new(self.next_id, client, server, at);
-        self.next_id += 1;
+        let id = self.take_id();
+        let mut f = UdpFlow::new(id, client, server, at);
         self.stats.udp_flows += 1;
         let side = f.side_of(src);
         f.on_datagram(side, at, payload, &self.cfg);
         for mut old in self.udp.insert(key, f) {
             old.evicted = true;
             self.stats.evicted += 1;
+            self.open_ids.remove(&old.id);
             self.finished.push(Finished::Udp(Box::new(old)));
-        }
-    }
-
-    fn retire_evicted_tcp(&mut self, evicted: Vec<Connection>) {
-        for mut old in evicted {
-            old.evicted = true;
-            old.finish(&self.cfg);
-            self.stats.evicted += 1;
-            self.finished.push(Finished::Tcp(Box::new(old)));
         }
     }
 
@@ -229,34 +643,91 @@ impl Analyzer {
     fn sweep(&mut self, now: Ts) {
         let linger = NS.saturating_mul(self.cfg.close_linger_secs as i64);
         let idle = NS.saturating_mul(self.cfg.idle_timeout_secs as i64);
-        let done_tcp = self.tcp.drain_where(|c| {
-            let quiet = now.0.saturating_sub(c.last.ts.0);
-            (c.tcp.closed() && quiet > linger) || quiet > idle
+        let flood_idle = NS.saturating_mul(FLOOD_QUIET_SECS).min(idle);
+        let done_tcp = self.tcp.drain_where(|f| {
+            let quiet = now.0.saturating_sub(f.last_seen().0);
+            match f {
+                Flow::Full(c, _) => (c.tcp.closed() && quiet > linger) || quiet > idle,
+                // An attempt made during a flood is summarised whenever it goes: no need to
+                // hold it for the whole idle timeout.
+                Flow::HalfOpen(h) if h.id.is_none() => quiet > flood_idle,
+                Flow::HalfOpen(_) => quiet > idle,
+            }
         });
-        for mut c in done_tcp {
-            c.finish(&self.cfg);
-            self.finished.push(Finished::Tcp(Box::new(c)));
+        for f in done_tcp {
+            self.retire(f, false);
         }
         let done_udp = self.udp.drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
-        self.finished
-            .extend(done_udp.into_iter().map(|f| Finished::Udp(Box::new(f))));
+        for f in done_udp {
+            self.open_ids.remove(&f.id);
+            self.finished.push(Finished::Udp(Box::new(f)));
+        }
+        let quiet = NS.saturating_mul(FLOOD_QUIET_SECS);
+        self.floods
+            .active
+            .retain(|_, (_, last)| now.0.saturating_sub(last.0) <= quiet);
     }
 
     /// Connections that ended since the last call (live mode prints them as they end).
     pub fn take_finished(&mut self) -> Vec<Finished> {
-        std::mem::take(&mut self.finished)
+        let mut out: Vec<Finished> = std::mem::take(&mut self.pending).into_values().collect();
+        out.append(&mut self.finished);
+        out
+    }
+
+    /// Finished connections that can be reported now without breaking id order: those
+    /// whose id is below every connection still open, in id order. The rest wait.
+    pub fn take_ready(&mut self) -> Vec<Finished> {
+        for f in self.finished.drain(..) {
+            self.pending.insert(f.id(), f);
+        }
+        let limit = self.open_ids.first().copied().unwrap_or(u64::MAX);
+        let rest = self.pending.split_off(&limit);
+        let ready = std::mem::replace(&mut self.pending, rest);
+        ready.into_values().collect()
+    }
+
+    /// Finished connections waiting for an older one to end before they can be reported.
+    pub fn waiting(&self) -> usize {
+        self.pending.len() + self.finished.len()
     }
 
     /// End of input: everything still open is finished, all returned in id order.
     pub fn finish(mut self) -> (Vec<Finished>, Stats) {
-        for mut c in self.tcp.drain_all() {
-            c.open_at_end = !c.tcp.closed();
-            c.finish(&self.cfg);
-            self.finished.push(Finished::Tcp(Box::new(c)));
+        for f in self.tcp.drain_all() {
+            match f {
+                Flow::Full(mut c, b) => {
+                    self.buffered = self.buffered.saturating_sub(b);
+                    c.open_at_end = !c.tcp.closed();
+                    c.finish(&self.cfg);
+                    self.open_ids.remove(&c.id);
+                    self.finished.push(Finished::Tcp(c));
+                }
+                Flow::HalfOpen(h) => {
+                    self.half_open_gone(h.server);
+                    if self.flood_of(&h).is_some() || h.id.is_none() {
+                        self.summarise(h);
+                        continue;
+                    }
+                    let Some(id) = h.id else { continue };
+                    let mut c = h.into_connection(id, &self.cfg);
+                    c.open_at_end = true;
+                    c.finish(&self.cfg);
+                    self.open_ids.remove(&id);
+                    self.finished.push(Finished::Tcp(Box::new(c)));
+                }
+            }
         }
-        self.finished
-            .extend(self.udp.drain_all().into_iter().map(|f| Finished::Udp(Box::new(f))));
-        self.finished.sort_by_key(Finished::id);
-        (self.finished, self.stats)
+        for f in self.udp.drain_all() {
+            self.open_ids.remove(&f.id);
+            self.finished.push(Finished::Udp(Box::new(f)));
+        }
+        for f in &mut self.stats.syn_floods {
+            f.first_seen = f.first_ts.rfc3339();
+            f.last_seen = f.last_ts.rfc3339();
+        }
+        let mut all = self.take_finished();
+        all.sort_by_key(Finished::id);
+        (all, self.stats)
     }
 }

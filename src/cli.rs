@@ -66,6 +66,14 @@ pub struct AnalysisArgs {
     /// Most TCP connections tracked at once; beyond it the least recently active are evicted.
     #[arg(long, value_name = "N")]
     pub max_flows: Option<usize>,
+    /// Threads: 1 reads and analyzes on one thread, 2 reads on a second one meanwhile
+    /// (default: 2 when the machine has two cores or more). Results are the same.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Most bytes buffered for reassembly over all connections (default 64 MiB); beyond it
+    /// the least recently active connections holding bytes are evicted.
+    #[arg(long, value_name = "BYTES")]
+    pub max_buffered_bytes: Option<usize>,
     /// Handshake or median RTT (ms) above which latency is reported.
     #[arg(long, value_name = "MS")]
     pub high_latency_ms: Option<f64>,
@@ -81,6 +89,12 @@ impl AnalysisArgs {
         }
         if let Some(n) = self.max_flows {
             c.max_flows = n;
+        }
+        if let Some(t) = self.threads {
+            c.threads = t.max(1);
+        }
+        if let Some(b) = self.max_buffered_bytes {
+            c.max_buffered_bytes = b;
         }
         if let Some(ms) = self.high_latency_ms {
             c.high_latency_ms = ms;

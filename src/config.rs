@@ -8,6 +8,12 @@ pub struct Config {
     pub server_ports: Vec<u16>,
     /// Most TCP connections tracked at once; the least recently active tenth is evicted beyond.
     pub max_flows: usize,
+    /// Most bytes held in reassembly and PDU buffers over all connections; beyond it the
+    /// least recently active connections holding bytes are evicted.
+    pub max_buffered_bytes: usize,
+    /// Half-open attempts (SYNs only) to one server at once beyond which it is under a SYN
+    /// flood and its unanswered attempts are summarised (at most half of `max_flows`).
+    pub flood_half_open: usize,
     /// Most RDP-UDP flows tracked at once.
     pub max_udp_flows: usize,
     /// Bytes one stream direction may buffer while waiting for a complete PDU or record.
@@ -26,6 +32,10 @@ pub struct Config {
     pub close_linger_secs: u64,
     /// Handshake or median RTT above this is reported as high latency.
     pub high_latency_ms: f64,
+    /// Threads for reading files: 1 reads and analyzes on one thread; 2 or more reads
+    /// (libpcap and the filter) on a second thread while the first analyzes. Results are the
+    /// same either way.
+    pub threads: usize,
 }
 
 impl Default for Config {
@@ -33,6 +43,8 @@ impl Default for Config {
         Config {
             server_ports: vec![3389],
             max_flows: 100_000,
+            max_buffered_bytes: 64 << 20,
+            flood_half_open: 1000,
             max_udp_flows: 10_000,
             max_stream_buffer: 128 * 1024,
             max_out_of_order: 256 * 1024,
@@ -42,6 +54,7 @@ impl Default for Config {
             idle_timeout_secs: 600,
             close_linger_secs: 5,
             high_latency_ms: 150.0,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         }
     }
 }

@@ -59,8 +59,34 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut input_error = false;
     for path in &a.files {
         let bar = progress_bar(path);
-        let result = pipeline::analyze_file(path, &filter, &cfg, next_id, &mut |b| bar.set_position(b));
+        let mut failed = Vec::new();
+        let mut write_error: Option<io::Error> = None;
+        let result =
+            pipeline::analyze_file_streaming(path, &filter, &cfg, next_id, &mut |b| bar.set_position(b), &mut |r| {
+                summary.add(&r);
+                if write_error.is_none() && (a.only != Some(cli::Only::Failed) || r.outcome == Outcome::Failed) {
+                    let written = match a.format {
+                        Format::Json => json::connection(&mut out, &r),
+                        Format::Text => text::connection(
+                            &mut out,
+                            &r,
+                            &text::Options {
+                                timeline: !a.no_timeline,
+                            },
+                        ),
+                    };
+                    if let Err(e) = written {
+                        write_error = Some(e);
+                    }
+                }
+                if a.write_evidence.is_some() && r.outcome == Outcome::Failed {
+                    failed.push(r);
+                }
+            });
         bar.finish_and_clear();
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
         let res = match result {
             Ok(r) => r,
             Err(e) => {
@@ -82,27 +108,9 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         next_id = res.next_id;
-        summary
-            .stories
-            .extend(rdpscope::diagnosis::retry::stories(&res.records));
-        for r in &res.records {
-            summary.add(r);
-            if a.only == Some(cli::Only::Failed) && r.outcome != Outcome::Failed {
-                continue;
-            }
-            match a.format {
-                Format::Json => json::connection(&mut out, r)?,
-                Format::Text => text::connection(
-                    &mut out,
-                    r,
-                    &text::Options {
-                        timeline: !a.no_timeline,
-                    },
-                )?,
-            }
-        }
+        summary.stories.extend(res.stories);
         if let Some(dir) = &a.write_evidence {
-            match rdpscope::capture::evidence::write(path, &res.records, dir) {
+            match rdpscope::capture::evidence::write(path, &failed, dir) {
                 Ok(paths) => {
                     for p in paths {
                         eprintln!("rdpscope: evidence written: {}", p.display());

@@ -1,20 +1,33 @@
 //! The offline pipeline: a capture file through the analyzer to connection records.
 //! Shared by the CLI, the tests and the benchmarks so they all measure the same path.
+//!
+//! Records are produced while the file is read, in id order, as soon as every older
+//! connection has ended ([`Analyzer::take_ready`]), and retry links and stories are worked
+//! out as they come: memory holds the open connections and the records waiting for an older
+//! one to end, not the whole file.
 
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::mpsc;
 
 use crate::analyzer::{Analyzer, Finished};
 use crate::capture::file::{self, FileError};
 use crate::capture::Filter;
 use crate::config::Config;
+use crate::decode::LinkType;
 use crate::diagnosis::retry;
 use crate::record::ConnectionRecord;
 use crate::report::summary::FileSummary;
+use crate::ts::Ts;
 
 pub struct FileResult {
+    /// Every record, in id order ([`analyze_file`]); empty from [`analyze_file_streaming`],
+    /// which hands them out one by one.
     pub records: Vec<ConnectionRecord>,
     pub summary: FileSummary,
     pub next_id: u64,
+    /// Chains of retried attempts, one line each (see [`retry::stories`]).
+    pub stories: Vec<String>,
 }
 
 /// Analyze one capture file. Connection ids start at `first_id`. `progress` receives
@@ -26,28 +39,164 @@ pub fn analyze_file(
     first_id: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileResult, FileError> {
+    let mut records = Vec::new();
+    let mut res = analyze_file_streaming(path, filter, cfg, first_id, progress, &mut |r| records.push(r))?;
+    res.records = records;
+    Ok(res)
+}
+
+/// Turns finished connections, in id order, into linked records.
+struct Emitter<'a> {
+    cfg: &'a Config,
+    file: String,
+    linker: retry::Linker,
+    stories: retry::Stories,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, finished: Vec<Finished>, out: &mut dyn FnMut(ConnectionRecord)) {
+        for f in finished {
+            let mut r = ConnectionRecord::from_finished(&f, self.cfg);
+            r.file = Some(self.file.clone());
+            let (start, end) = f.span();
+            drop(f);
+            self.linker.link(&mut r, start, end);
+            self.stories.add(&r, Some(&self.linker));
+            out(r);
+        }
+    }
+}
+
+/// Frames that passed the filter, copied into one buffer to cross to the analyzer thread.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    /// Frame number, time, link type, start and end in `data`, original length.
+    frames: Vec<(u64, Ts, LinkType, usize, usize, u32)>,
+    /// Bytes of the file read so far.
+    progress: u64,
+}
+
+const BATCH_FRAMES: usize = 512;
+const BATCH_BYTES: usize = 512 * 1024;
+
+/// What the analyzer thread does with a frame: number, time, link type, bytes, length.
+type OnFrame<'a> = dyn FnMut(u64, Ts, LinkType, &[u8], u32) + 'a;
+
+/// Read on a second thread (libpcap, BPF) while this one analyzes, so that reading and
+/// analysis overlap. Frames reach the analyzer in file order, so results are the same as
+/// with one thread. Only frames that passed the filter are copied, into reused batches.
+fn read_in_thread(
+    path: &Path,
+    filter: &Filter,
+    progress: &mut dyn FnMut(u64),
+    on_frame: &mut OnFrame<'_>,
+) -> Result<file::ReadSummary, FileError> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+    let (free_tx, free_rx) = mpsc::channel::<Batch>();
+    for _ in 0..6 {
+        let _ = free_tx.send(Batch::default());
+    }
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let bytes = Cell::new(0u64);
+            let mut cur = Batch::default();
+            let send = |cur: &mut Batch| {
+                let mut next = free_rx.try_recv().unwrap_or_default();
+                next.data.clear();
+                next.frames.clear();
+                std::mem::swap(cur, &mut next);
+                next.progress = bytes.get();
+                full_tx.send(next).is_ok()
+            };
+            let mut alive = true;
+            let res = file::read(
+                path,
+                filter,
+                &mut |f| {
+                    if !alive {
+                        return;
+                    }
+                    let start = cur.data.len();
+                    cur.data.extend_from_slice(f.data);
+                    cur.frames
+                        .push((f.number, f.ts, f.link, start, cur.data.len(), f.wire_len));
+                    if cur.frames.len() >= BATCH_FRAMES || cur.data.len() >= BATCH_BYTES {
+                        alive = send(&mut cur);
+                    }
+                },
+                &mut |b| bytes.set(b),
+            );
+            if alive {
+                send(&mut cur);
+            }
+            res
+        });
+        for batch in full_rx.iter() {
+            for &(number, ts, link, start, end, wire_len) in &batch.frames {
+                if let Some(d) = batch.data.get(start..end) {
+                    on_frame(number, ts, link, d, wire_len);
+                }
+            }
+            progress(batch.progress);
+            let _ = free_tx.send(batch);
+        }
+        reader.join().unwrap_or_else(|_| {
+            Err(FileError::Open {
+                path: path.display().to_string(),
+                reason: "the reading thread failed".into(),
+            })
+        })
+    })
+}
+
+/// How many frames pass between two looks for records ready to go out.
+const READY_EVERY: u64 = 1024;
+
+/// Analyze one capture file, handing each record to `on_record` in id order as soon as it
+/// is final. The returned result has no records.
+pub fn analyze_file_streaming(
+    path: &Path,
+    filter: &Filter,
+    cfg: &Config,
+    first_id: u64,
+    progress: &mut dyn FnMut(u64),
+    on_record: &mut dyn FnMut(ConnectionRecord),
+) -> Result<FileResult, FileError> {
     let mut analyzer = Analyzer::new(cfg.clone(), first_id);
-    let read = file::read(
-        path,
-        filter,
-        &mut |f| analyzer.on_frame(f.number, f.ts, f.link, f.data, f.wire_len),
-        progress,
-    )?;
+    let shown = path.display().to_string();
+    let mut em = Emitter {
+        cfg,
+        file: shown.clone(),
+        linker: retry::Linker::default(),
+        stories: retry::Stories::default(),
+    };
+    let mut since = 0u64;
+    let mut on_frame = |number: u64, ts: Ts, link: LinkType, data: &[u8], wire_len: u32| {
+        analyzer.on_frame(number, ts, link, data, wire_len);
+        since += 1;
+        if since >= READY_EVERY {
+            since = 0;
+            if analyzer.waiting() > 0 {
+                em.emit(analyzer.take_ready(), on_record);
+            }
+        }
+    };
+    let read = if cfg.threads >= 2 {
+        read_in_thread(path, filter, progress, &mut on_frame)?
+    } else {
+        file::read(
+            path,
+            filter,
+            &mut |f| on_frame(f.number, f.ts, f.link, f.data, f.wire_len),
+            progress,
+        )?
+    };
     let next_id = analyzer.next_id();
     let (finished, stats) = analyzer.finish();
-    let shown = path.display().to_string();
-    let mut records: Vec<ConnectionRecord> = finished
-        .iter()
-        .map(|f| {
-            let mut r = ConnectionRecord::from_finished(f, cfg);
-            r.file = Some(shown.clone());
-            r
-        })
-        .collect();
-    let times: Vec<_> = finished.iter().map(Finished::span).collect();
-    retry::link(&mut records, &times);
+    em.emit(finished, on_record);
     Ok(FileResult {
-        records,
+        records: Vec::new(),
         summary: FileSummary {
             file: shown,
             frames: read.frames,
@@ -57,5 +206,6 @@ pub fn analyze_file(
             error: None,
         },
         next_id,
+        stories: em.stories.finish(),
     })
 }

@@ -145,6 +145,10 @@ impl Connection {
         for d in decoders.iter_mut() {
             d.finish();
         }
+        tcp.release();
+        timeline.events.shrink_to_fit();
+        facts.anomalies.shrink_to_fit();
+        facts.tls.app_records.shrink_to_fit();
     }
 
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).

@@ -3,6 +3,7 @@
 //! payload length is reported so reassembly can count it as a gap instead of guessing.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod fast;
 pub mod link;
 
 use std::net::IpAddr;
@@ -55,6 +56,15 @@ pub enum DecodeError {
 
 /// Decode one frame. `wire_len` is the original length from the capture record header.
 pub fn decode(link: LinkType, data: &[u8], wire_len: u32) -> Result<Packet<'_>, DecodeError> {
+    if let Some(p) = fast::decode(link, data, wire_len) {
+        return Ok(p);
+    }
+    decode_with_etherparse(link, data, wire_len)
+}
+
+/// The general decoder (every link type, VLAN depth, IPv6 extension header, fragment and
+/// truncation case), by `etherparse`.
+pub fn decode_with_etherparse(link: LinkType, data: &[u8], wire_len: u32) -> Result<Packet<'_>, DecodeError> {
     let sliced = match link::strip(link, data).ok_or(DecodeError::ShortLink)? {
         link::Inner::Ethernet(d) => LaxSlicedPacket::from_ethernet(d).map_err(|_| DecodeError::ShortLink)?,
         link::Inner::EtherType(t, d) => LaxSlicedPacket::from_ether_type(t, d),
@@ -150,6 +160,43 @@ mod tests {
         let p = decode(LinkType::Ethernet, cut, f.len() as u32).unwrap();
         assert_eq!(p.payload.len(), 60);
         assert_eq!(p.missing, 40);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_etherparse_on_every_fixture_frame() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut n = 0;
+        for dir in ["real", "lab"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = e.unwrap().path();
+                if !path.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                    continue;
+                }
+                let mut cap = pcap::Capture::from_file(&path).unwrap();
+                let Some(link) = LinkType::from_dlt(cap.get_datalink().0) else {
+                    continue;
+                };
+                while let Ok(p) = cap.next_packet() {
+                    let data = p.data;
+                    // Every prefix too: snaplen cuts at any byte.
+                    for cut in [
+                        data.len(),
+                        data.len().saturating_sub(1),
+                        60.min(data.len()),
+                        40.min(data.len()),
+                    ] {
+                        let d = &data[..cut];
+                        let a = format!("{:?}", fast::decode(link, d, p.header.len));
+                        if a != "None" {
+                            let b = format!("{:?}", decode_with_etherparse(link, d, p.header.len).ok());
+                            assert_eq!(a, b, "{} cut {cut}", path.display());
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1000, "fast path taken {n} times");
     }
 
     #[test]

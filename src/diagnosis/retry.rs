@@ -2,6 +2,10 @@
 //! server, seconds later) makes one story, e.g. "negotiation failed
 //! (HYBRID_REQUIRED_BY_SERVER), client retried with TLS, succeeded".
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+use crate::flow::Endpoint;
 use crate::record::ConnectionRecord;
 use crate::ts::Ts;
 
@@ -11,61 +15,153 @@ pub const RETRY_WINDOW_SECS: i64 = 30;
 /// Set `retry_of` on every record that follows an earlier attempt between the same client
 /// and server within the window. `times` are each record's (first, last) packet times.
 pub fn link(records: &mut [ConnectionRecord], times: &[(Ts, Ts)]) {
-    for i in 0..records.len() {
-        let (Some(r), Some(&(start, _))) = (records.get(i), times.get(i)) else {
-            continue;
-        };
-        let earlier = records.iter().zip(times).take(i).map(|(p, t)| (p, t.1));
-        let prev = find_previous(earlier, r, start);
-        if let Some(rec) = records.get_mut(i) {
-            rec.retry_of = prev;
-        }
+    let mut l = Linker::default();
+    for (r, t) in records.iter_mut().zip(times) {
+        l.link(r, t.0, t.1);
     }
 }
 
-/// The latest of `earlier` (record, time of its last packet) that `r`, starting at
-/// `start`, retries: same client address and server, not a success, ended shortly before.
-pub fn find_previous<'a>(
-    earlier: impl DoubleEndedIterator<Item = (&'a ConnectionRecord, Ts)>,
-    r: &ConnectionRecord,
-    start: Ts,
-) -> Option<u64> {
-    earlier
-        .rev()
-        .find(|(a, end)| {
-            a.transport == r.transport
-                && a.client.ip == r.client.ip
-                && a.server == r.server
-                && a.id != r.id
-                && start.0.saturating_sub(end.0) <= RETRY_WINDOW_SECS * 1_000_000_000
-                && a.outcome != crate::diagnosis::Outcome::Success
-        })
-        .map(|(a, _)| a.id)
+/// Bound on failed attempts remembered per (client address, server).
+const MAX_CANDIDATES: usize = 64;
+/// Candidates are forgotten once they ended this long before the latest start (beyond the
+/// window itself, to allow for timestamps going backwards).
+const FORGET_SECS: i64 = 300;
+
+type LinkKey = (&'static str, IpAddr, Endpoint);
+
+/// [`link`] one record at a time, records given in id order: each record is linked to the
+/// most recent earlier attempt that did not succeed, between the same client address and
+/// server, that ended at most [`RETRY_WINDOW_SECS`] before it started. Memory holds only
+/// the attempts that could still be retried.
+#[derive(Default)]
+pub struct Linker {
+    candidates: HashMap<LinkKey, Vec<(u64, Ts)>>,
+    live: HashSet<u64>,
+    latest_start: Ts,
+    since_prune: u64,
+}
+
+impl Linker {
+    pub fn link(&mut self, r: &mut ConnectionRecord, start: Ts, end: Ts) {
+        let key = (r.transport, r.client.ip, r.server);
+        let window = RETRY_WINDOW_SECS * 1_000_000_000;
+        let prev = self.candidates.get(&key).and_then(|c| {
+            c.iter()
+                .rev()
+                .find(|(_, e)| start.0.saturating_sub(e.0) <= window)
+                .map(|(id, _)| *id)
+        });
+        r.retry_of = prev.filter(|p| *p != r.id);
+        if r.outcome != crate::diagnosis::Outcome::Success {
+            let c = self.candidates.entry(key).or_default();
+            if c.len() >= MAX_CANDIDATES {
+                let old = c.remove(0);
+                self.live.remove(&old.0);
+            }
+            c.push((r.id, end));
+            self.live.insert(r.id);
+        }
+        self.latest_start = self.latest_start.max(start);
+        self.since_prune += 1;
+        if self.since_prune >= 4096 {
+            self.prune();
+        }
+    }
+
+    /// Whether a later record may still be linked to `id`.
+    pub fn may_follow(&self, id: u64) -> bool {
+        self.live.contains(&id)
+    }
+
+    fn prune(&mut self) {
+        self.since_prune = 0;
+        let horizon = self
+            .latest_start
+            .0
+            .saturating_sub((RETRY_WINDOW_SECS + FORGET_SECS) * 1_000_000_000);
+        let live = &mut self.live;
+        self.candidates.retain(|_, c| {
+            c.retain(|(id, e)| {
+                let keep = e.0 >= horizon;
+                if !keep {
+                    live.remove(id);
+                }
+                keep
+            });
+            !c.is_empty()
+        });
+    }
 }
 
 /// One line per chain of attempts, oldest first: "#1 negotiation_failure (...) -> #2 success".
 pub fn stories(records: &[ConnectionRecord]) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in records.iter().filter(|r| r.retry_of.is_none()) {
-        let mut chain = vec![r];
-        while let Some(next) = chain
-            .last()
-            .and_then(|last| records.iter().find(|n| n.retry_of == Some(last.id)))
-        {
-            chain.push(next);
-        }
-        if chain.len() < 2 {
-            continue;
-        }
-        let steps: Vec<String> = chain.iter().map(|r| format!("#{} {}", r.id, step(r))).collect();
-        out.push(format!(
-            "{} -> {}: {}",
-            r.client.ip,
-            r.server.ip,
-            steps.join(", client retried: ")
-        ));
+    let mut s = Stories::default();
+    for r in records {
+        s.add(r, None);
     }
-    out
+    s.finish()
+}
+
+/// [`stories`] one record at a time, in id order, keeping only chains that have a retry or
+/// may still get one.
+#[derive(Default)]
+pub struct Stories {
+    /// Chains by the id of their first attempt: "client -> server" and the steps.
+    chains: BTreeMap<u64, (String, Vec<String>)>,
+    /// Last attempt of each chain that may still be extended -> first attempt.
+    tails: HashMap<u64, u64>,
+    since_prune: u64,
+}
+
+impl Stories {
+    /// Add the next record. With a `linker`, chains that can no longer grow are let go of.
+    pub fn add(&mut self, r: &ConnectionRecord, linker: Option<&Linker>) {
+        let line = format!("#{} {}", r.id, step(r));
+        match r.retry_of {
+            None => {
+                let head = format!("{} -> {}", r.client.ip, r.server.ip);
+                self.chains.insert(r.id, (head, vec![line]));
+                self.tails.insert(r.id, r.id);
+            }
+            Some(p) => {
+                if let Some(root) = self.tails.remove(&p) {
+                    if let Some((_, steps)) = self.chains.get_mut(&root) {
+                        steps.push(line);
+                    }
+                    self.tails.insert(r.id, root);
+                }
+            }
+        }
+        if let Some(l) = linker {
+            if !l.may_follow(r.id) {
+                self.end_tail(r.id);
+            }
+            self.since_prune += 1;
+            if self.since_prune >= 4096 {
+                self.since_prune = 0;
+                let gone: Vec<u64> = self.tails.keys().copied().filter(|t| !l.may_follow(*t)).collect();
+                for t in gone {
+                    self.end_tail(t);
+                }
+            }
+        }
+    }
+
+    fn end_tail(&mut self, tail: u64) {
+        if let Some(root) = self.tails.remove(&tail) {
+            if self.chains.get(&root).is_some_and(|(_, s)| s.len() < 2) {
+                self.chains.remove(&root);
+            }
+        }
+    }
+
+    pub fn finish(self) -> Vec<String> {
+        self.chains
+            .into_values()
+            .filter(|(_, steps)| steps.len() >= 2)
+            .map(|(head, steps)| format!("{head}: {}", steps.join(", client retried: ")))
+            .collect()
+    }
 }
 
 fn step(r: &ConnectionRecord) -> String {

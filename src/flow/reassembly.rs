@@ -30,8 +30,56 @@ pub struct Reassembler {
     pub overlap_conflicts: u32,
     /// Segments dropped because the out-of-order buffer was full and could not take them.
     pub dropped_segments: u32,
-    /// Copy of the last few delivered bytes to compare retransmitted data against.
-    recent: Vec<u8>,
+    /// The last few delivered bytes to compare retransmitted data against.
+    recent: Recent,
+}
+
+/// A ring of the last [`RECENT`] bytes of the stream: delivering a segment copies it once
+/// (at most `RECENT` bytes of it), nothing is shifted.
+#[derive(Debug, Default, Clone)]
+struct Recent {
+    /// Allocated on first use, then always `RECENT` long.
+    ring: Vec<u8>,
+    /// Where the next byte goes.
+    pos: usize,
+    /// Valid bytes (up to `RECENT`).
+    len: usize,
+}
+
+impl Recent {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        if self.ring.len() != RECENT {
+            self.ring = vec![0; RECENT];
+            self.pos = 0;
+        }
+        let tail = data.get(data.len().saturating_sub(RECENT)..).unwrap_or_default();
+        let first = tail.len().min(RECENT - self.pos);
+        let (a, b) = tail.split_at(first);
+        if let Some(dst) = self.ring.get_mut(self.pos..self.pos + a.len()) {
+            dst.copy_from_slice(a);
+        }
+        if let Some(dst) = self.ring.get_mut(..b.len()) {
+            dst.copy_from_slice(b);
+        }
+        self.pos = (self.pos + tail.len()) % RECENT;
+        self.len = (self.len + tail.len()).min(RECENT);
+    }
+
+    /// Whether the `n` bytes starting `back` bytes before the end equal `new`
+    /// (`None` if they are not all held).
+    fn matches(&self, back: usize, new: &[u8]) -> Option<bool> {
+        if back > self.len || new.len() > back {
+            return None;
+        }
+        let start = (self.pos + RECENT - back) % RECENT;
+        let first = new.len().min(RECENT - start);
+        let (a, b) = new.split_at(first);
+        Some(self.ring.get(start..start + a.len()) == Some(a) && self.ring.get(..b.len()) == Some(b))
+    }
 }
 
 /// How many recently delivered bytes are kept to detect conflicting retransmissions.
@@ -51,6 +99,13 @@ impl Reassembler {
 
     pub fn next_seq(&self) -> Option<u32> {
         self.next
+    }
+
+    /// No more segments will come (after [`Reassembler::flush`]): free the buffers.
+    pub fn release(&mut self) {
+        self.pending = Vec::new();
+        self.pending_bytes = 0;
+        self.recent = Recent::default();
     }
 
     pub fn pending_bytes(&self) -> usize {
@@ -163,16 +218,8 @@ impl Reassembler {
         if let Some(next) = self.next.as_mut() {
             *next = next.wrapping_add(data.len() as u32);
         }
-        // Keep the tail of the stream for conflict checks, without growing past RECENT.
-        if data.len() >= RECENT {
-            self.recent.clear();
-            self.recent
-                .extend_from_slice(data.get(data.len() - RECENT..).unwrap_or_default());
-        } else {
-            let excess = (self.recent.len() + data.len()).saturating_sub(RECENT);
-            self.recent.drain(..excess);
-            self.recent.extend_from_slice(data);
-        }
+        // Keep the tail of the stream for conflict checks.
+        self.recent.push(data);
         out(Chunk::Data(data));
     }
 
@@ -201,12 +248,8 @@ impl Reassembler {
     /// part with what we delivered.
     fn check_conflict(&mut self, data: &[u8], overlap: usize) {
         let n = overlap.min(data.len());
-        if overlap > self.recent.len() {
-            return;
-        }
-        let old = self.recent.get(self.recent.len() - overlap..).unwrap_or_default();
         let new = data.get(..n).unwrap_or_default();
-        if old.get(..n) != Some(new) {
+        if self.recent.matches(overlap, new) == Some(false) {
             self.overlap_conflicts += 1;
         }
     }

@@ -230,6 +230,20 @@ impl TcpTracker {
         }
     }
 
+    /// The connection is over and flushed: give back what only tracking needed (the
+    /// unacknowledged-data queues, the reassemblers' buffers) and trim the rest, so a
+    /// finished connection waiting to be reported holds only its facts.
+    pub fn release(&mut self) {
+        self.outstanding = Default::default();
+        for r in &mut self.reasm {
+            r.release();
+        }
+        self.rtt_samples.shrink_to_fit();
+        self.fins.shrink_to_fit();
+        self.rsts.shrink_to_fit();
+        self.big_retransmissions.shrink_to_fit();
+    }
+
     /// End of the connection or capture: release whatever is still held back.
     pub fn flush(&mut self, out: &mut dyn FnMut(Side, Chunk<'_>)) {
         for side in [Side::Client, Side::Server] {

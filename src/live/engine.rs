@@ -136,6 +136,7 @@ pub fn spawn(opts: Options) -> Handle {
             last_tick: Instant::now(),
             pps: 0.0,
             forgotten: 0,
+            linker: retry::Linker::default(),
         };
         e.run(rx, cmd_rx, tick);
         s2.finished.store(true, Ordering::Relaxed);
@@ -172,6 +173,7 @@ struct Engine {
     last_tick: Instant,
     pps: f64,
     forgotten: u64,
+    linker: retry::Linker,
 }
 
 impl Engine {
@@ -220,7 +222,7 @@ impl Engine {
         for f in done {
             let mut r = ConnectionRecord::from_finished(&f, &self.cfg);
             let (start, end) = f.span();
-            r.retry_of = retry::find_previous(self.history.iter().map(|(v, t)| (&v.record, *t)), &r, start);
+            self.linker.link(&mut r, start, end);
             match r.outcome {
                 Outcome::Success => self.counts.success += 1,
                 Outcome::Incomplete => self.counts.incomplete += 1,

@@ -327,11 +327,20 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         let mut line = format!("  {}: {} frames, {} analyzed", f.file, f.frames, f.frames_analyzed);
         if f.stats.evicted > 0 {
             line.push_str(&format!(", {} flows evicted (flow table full)", f.stats.evicted));
+            if f.stats.evicted_for_memory > 0 {
+                line.push_str(&format!(
+                    ", {} of them to keep buffered bytes bounded",
+                    f.stats.evicted_for_memory
+                ));
+            }
         }
         if f.stats.snaplen_cut_frames > 0 {
             line.push_str(&format!(", {} frames cut by the snaplen", f.stats.snaplen_cut_frames));
         }
         writeln!(out, "{line}")?;
+        for flood in &f.stats.syn_floods {
+            writeln!(out, "  {}", flood.describe())?;
+        }
         if let Some(w) = &f.warning {
             writeln!(out, "  warning: {}: reading stopped early: {w}", f.file)?;
         }
