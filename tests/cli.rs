@@ -134,3 +134,81 @@ fn evidence_pcaps_hold_only_the_failed_connection() {
     assert_eq!(first["negotiation"]["failure"]["code"], 2);
     assert_eq!(out.lines().count(), 2);
 }
+
+fn verdicts(out: &str) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["type"] == "connection")
+        .map(|r| {
+            serde_json::json!([
+                r["id"],
+                r["outcome"],
+                r["phase_reached"],
+                r["findings"],
+                r["negotiation"],
+                r["tls"],
+                r["retry_of"]
+            ])
+        })
+        .collect();
+    v.sort_by_key(|x| x[0].as_u64());
+    v
+}
+
+#[test]
+fn replay_gives_the_same_verdicts_as_analyze() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut n = 0;
+    for sub in ["lab", "real"] {
+        for e in std::fs::read_dir(format!("{dir}/{sub}")).unwrap() {
+            let p = e.unwrap().path();
+            if !p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                continue;
+            }
+            let f = p.to_str().unwrap();
+            let (_, a, _) = rdpscope(&["analyze", "--format", "json", f]);
+            let (_, r, err) = rdpscope(&["replay", "--fast", "--format", "json", f]);
+            assert_eq!(verdicts(&r), verdicts(&a), "{f}: replay differs from analyze ({err})");
+            n += 1;
+        }
+    }
+    assert!(n >= 40);
+}
+
+#[test]
+fn live_without_privileges_says_what_to_do() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false);
+    if !root {
+        // Unprivileged already: the message must come straight away.
+        let (code, _, err) = rdpscope(&["live", "-i", "lo", "--format", "json"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("setcap cap_net_raw,cap_net_admin+eip"), "{err}");
+        return;
+    }
+    // As root, drop to nobody for the attempt (a copy of the binary nobody can execute).
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("rdpscope");
+    std::fs::copy(env!("CARGO_BIN_EXE_rdpscope"), &bin).unwrap();
+    Command::new("chmod")
+        .args(["-R", "a+rx", dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .arg(&bin)
+        .args(["live", "-i", "lo", "--format", "json"])
+        .output()
+        .expect("setpriv");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("permission denied") && err.contains("setcap cap_net_raw,cap_net_admin+eip"),
+        "{err}"
+    );
+}

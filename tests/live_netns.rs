@@ -136,6 +136,8 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
     ] {
         assert!(run(&cmd), "setup failed: {}", cmd.join(" "));
     }
+    let out_dir = tempfile::tempdir().unwrap();
+    let saved = out_dir.path().join("live.pcap");
     let mut child = Command::new("ip")
         .args([
             "netns",
@@ -147,7 +149,9 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
             "va",
             "--format",
             "json",
+            "--write",
         ])
+        .arg(&saved)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -160,6 +164,19 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
     assert!(
         ready.contains("capturing on va"),
         "rdpscope live did not start: {ready}"
+    );
+
+    // The capabilities are gone once the capture is open.
+    let pid = lab.child.as_ref().map(|c| c.id()).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let cap_eff = status
+        .lines()
+        .find(|l| l.starts_with("CapEff:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        cap_eff.ends_with("0000000000000000"),
+        "capabilities still held: {cap_eff}"
     );
 
     let files: Vec<String> = FIXTURES
@@ -213,4 +230,9 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
         want.len()
     );
     assert_eq!(got, want);
+
+    // --write kept every captured packet: analysing the saved file tells the same story.
+    let mut again: Vec<Value> = common::analyze(&saved, &cfg).iter().map(verdict).collect();
+    again.sort_by_key(key);
+    assert_eq!(again, want, "the --write capture differs");
 }
