@@ -77,9 +77,35 @@ pub struct AnalysisArgs {
     /// Handshake or median RTT (ms) above which latency is reported.
     #[arg(long, value_name = "MS")]
     pub high_latency_ms: Option<f64>,
+    /// Replace user names, client names, certificate subjects and SNI with a keyed hash in
+    /// every output. The key comes from --redact-key, else $RDPSCOPE_REDACT_KEY, else it is
+    /// random for this run. Packets written to pcaps are not altered.
+    #[arg(long)]
+    pub redact: bool,
+    /// File holding the key for --redact (the same key gives the same hashes across runs).
+    #[arg(long, value_name = "FILE", requires = "redact")]
+    pub redact_key: Option<PathBuf>,
 }
 
 impl AnalysisArgs {
+    /// The redactor for --redact, or None. A random key is announced on stderr.
+    pub fn redactor(&self) -> anyhow::Result<Option<rdpscope::redact::Redactor>> {
+        use anyhow::Context;
+        if !self.redact {
+            return Ok(None);
+        }
+        if let Some(path) = &self.redact_key {
+            let key =
+                std::fs::read(path).with_context(|| format!("{}: cannot read the redaction key", path.display()))?;
+            return Ok(Some(rdpscope::redact::Redactor::new(key)));
+        }
+        let (r, from_env) = rdpscope::redact::Redactor::from_env_or_random()?;
+        if !from_env {
+            eprintln!("rdpscope: --redact without --redact-key or RDPSCOPE_REDACT_KEY: hashes are stable within this run only");
+        }
+        Ok(Some(r))
+    }
+
     pub fn config(&self) -> Config {
         let mut c = Config::default();
         for p in &self.ports {
@@ -140,6 +166,9 @@ pub struct LiveArgs {
     /// Also save every captured packet to this pcap file.
     #[arg(long, value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// Started as root: switch to this unprivileged user once the capture is open.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -16,6 +16,7 @@ pub mod live;
 pub mod pipeline;
 pub mod proto;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod ts;
 pub mod tui;

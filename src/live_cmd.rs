@@ -45,8 +45,15 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::R
     let stop = stop_flag();
     let summary = Arc::new(Mutex::new(Summary::new()));
     let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&summary)));
+    let mut cfg = analysis.config();
+    cfg.redact = analysis.redactor()?;
+    if cfg.redact.is_some() {
+        eprintln!(
+            "rdpscope: --redact: pcaps written with w/--write hold the original packets; only the views are redacted"
+        );
+    }
     let handle = pipeline::spawn(Options {
-        cfg: analysis.config(),
+        cfg,
         filter: analysis.filter(),
         source,
         tick: rdpscope::tui::TICK,
@@ -107,6 +114,12 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // The capture is open: from here on no privilege is needed.
+    if let Some(user) = &a.user {
+        if let Err(e) = capture_live::switch_user(user) {
+            eprintln!("rdpscope: --user {user}: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     if let Err(e) = capture_live::drop_privileges() {
         eprintln!("rdpscope: warning: {e}");
     }

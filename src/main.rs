@@ -50,8 +50,12 @@ fn progress_bar(path: &std::path::Path) -> ProgressBar {
 }
 
 fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let cfg = a.analysis.config();
+    let mut cfg = a.analysis.config();
+    cfg.redact = a.analysis.redactor()?;
     let filter = a.analysis.filter();
+    if cfg.redact.is_some() && a.write_evidence.is_some() {
+        eprintln!("rdpscope: --redact: the evidence pcaps hold the original packets, names and all; only the report is redacted");
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut summary = Summary::new();

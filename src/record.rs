@@ -378,12 +378,20 @@ impl ConnectionRecord {
         }
     }
 
+    /// Apply `--redact` when configured (every record passes through here on its way out).
+    fn redacted(mut self, cfg: &Config) -> ConnectionRecord {
+        if let Some(r) = &cfg.redact {
+            r.record(&mut self);
+        }
+        self
+    }
+
     pub fn from_tcp(c: &Connection, cfg: &Config) -> ConnectionRecord {
         let d = diagnosis::diagnose(c, cfg);
         let f = &c.facts;
         let t = &c.tcp;
         let cr = f.request.as_ref().map(|(_, r)| r);
-        ConnectionRecord {
+        let r = ConnectionRecord {
             kind: "connection",
             id: c.id,
             transport: "tcp",
@@ -447,7 +455,8 @@ impl ConnectionRecord {
                 .collect(),
             timeline: timeline(&c.timeline.events, c.first.ts),
             timeline_dropped: c.timeline.dropped,
-        }
+        };
+        r.redacted(cfg)
     }
 
     pub fn from_udp(u: &UdpFlow) -> ConnectionRecord {

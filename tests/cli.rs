@@ -212,3 +212,47 @@ fn live_without_privileges_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn live_as_root_switches_to_the_given_user() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false);
+    if !root {
+        eprintln!("\n*** --user test not run: needs root ***\n");
+        assert!(std::env::var_os("CI").is_none(), "--user test needs root in CI");
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", "lo", "--format", "json", "--user", "nobody"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait for the capture to be open (the announcement on stderr).
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .unwrap_or_default()
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    };
+    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(field("Uid:"), "65534");
+    assert_eq!(field("Gid:"), "65534");
+    assert_eq!(field("CapEff:"), "0000000000000000");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"type\":\"summary\""));
+}

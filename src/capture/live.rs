@@ -156,6 +156,19 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
     let _ = tx.send(CaptureMsg::End(end));
 }
 
+/// Started as root with `--user NAME`: become that user (its group, no supplementary
+/// groups) once the capture is open. Switching uid away from 0 also clears the capabilities.
+pub fn switch_user(name: &str) -> Result<(), String> {
+    use nix::unistd::{setgid, setgroups, setuid, User};
+    let user = User::from_name(name)
+        .map_err(|e| format!("cannot look up user {name}: {e}"))?
+        .ok_or_else(|| format!("no such user: {name}"))?;
+    setgroups(&[user.gid]).map_err(|e| format!("cannot drop supplementary groups: {e}"))?;
+    setgid(user.gid).map_err(|e| format!("cannot switch to group {}: {e}", user.gid))?;
+    setuid(user.uid).map_err(|e| format!("cannot switch to user {name}: {e}"))?;
+    Ok(())
+}
+
 /// Give up the capabilities that opening the capture needed. Failing to drop them is not
 /// fatal (nothing to drop when run unprivileged), but it is reported.
 pub fn drop_privileges() -> Result<(), String> {

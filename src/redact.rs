@@ -1,0 +1,126 @@
+//! `--redact`: user names (cookie, routing token), client names, certificate subjects,
+//! issuers, SANs and SNI are replaced by a stable keyed hash everywhere a record shows them
+//! (its fields, finding texts and the timeline), so reports can be shared while the same
+//! person or host stays recognisable across connections and runs with the same key.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::record::{CertificateRecord, ConnectionRecord};
+
+/// The key for the keyed hash: from a file (`--redact-key FILE`), from the environment
+/// (`RDPSCOPE_REDACT_KEY`), or else random for this run (hashes then match within one run only).
+#[derive(Clone)]
+pub struct Redactor {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Redactor {
+    // Never print the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redactor")
+    }
+}
+
+impl Redactor {
+    pub fn new(key: Vec<u8>) -> Redactor {
+        Redactor { key }
+    }
+
+    pub fn from_env_or_random() -> std::io::Result<(Redactor, bool)> {
+        if let Some(k) = std::env::var_os("RDPSCOPE_REDACT_KEY").filter(|k| !k.is_empty()) {
+            return Ok((Redactor::new(k.as_encoded_bytes().to_vec()), true));
+        }
+        let mut key = vec![0u8; 32];
+        std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut key)?;
+        Ok((Redactor::new(key), false))
+    }
+
+    /// `[redacted:0123456789ab]`: the first 6 bytes of HMAC-SHA256(key, value) in hex.
+    pub fn token(&self, value: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return "[redacted]".into();
+        };
+        mac.update(value.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let hex: String = tag.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("[redacted:{hex}]")
+    }
+
+    /// Redact one record in place.
+    pub fn record(&self, r: &mut ConnectionRecord) {
+        let mut secrets: Vec<String> = Vec::new();
+        let mut take = |s: &mut String| {
+            if !s.is_empty() && !s.starts_with("[redacted") {
+                secrets.push(s.clone());
+                *s = self.token(s);
+            }
+        };
+        if let Some(c) = r.cookie.as_mut() {
+            take(c);
+        }
+        if let Some(t) = r.routing_token.as_mut() {
+            take(t);
+        }
+        let cert = |c: &mut CertificateRecord, take: &mut dyn FnMut(&mut String)| {
+            take(&mut c.subject);
+            take(&mut c.issuer);
+            for s in c.san.iter_mut() {
+                take(s);
+            }
+        };
+        if let Some(t) = r.tls.as_mut() {
+            if let Some(s) = t.sni.as_mut() {
+                take(s);
+            }
+            if let Some(c) = t.certificate.as_mut() {
+                cert(c, &mut take);
+            }
+        }
+        if let Some(s) = r.standard_security.as_mut() {
+            if let Some(n) = s.client_name.as_mut() {
+                take(n);
+            }
+            if let Some(c) = s.certificate.as_mut() {
+                cert(c, &mut take);
+            }
+        }
+        // The same values inside sentences: longest first so a value that contains
+        // another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        let scrub = |text: &mut String| {
+            for s in &secrets {
+                // Cookies often appear cut or padded; match the trimmed value too.
+                for v in [s.as_str(), s.trim()] {
+                    if !v.is_empty() && text.contains(v) {
+                        *text = text.replace(v, &self.token(s));
+                    }
+                }
+            }
+        };
+        for f in r.findings.iter_mut() {
+            scrub(&mut f.summary);
+            scrub(&mut f.detail);
+        }
+        for e in r.timeline.iter_mut() {
+            scrub(&mut e.event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stable_per_key_and_differ_across_keys() {
+        let a = Redactor::new(b"k1".to_vec());
+        let b = Redactor::new(b"k2".to_vec());
+        assert_eq!(a.token("alice"), a.token("alice"));
+        assert_ne!(a.token("alice"), a.token("bob"));
+        assert_ne!(a.token("alice"), b.token("alice"));
+        assert!(a.token("alice").starts_with("[redacted:"));
+        assert_eq!(a.token("alice").len(), "[redacted:]".len() + 12);
+    }
+}
