@@ -68,13 +68,15 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::R
             r?;
             let snap = handle.snapshot();
             eprintln!(
-                "rdpscope: {} frames, {} connections: {} ok, {} failed, {} incomplete, {} open",
+                "rdpscope: {} frames, {} connections: {} ok, {} failed, {} incomplete, {} open; dropped {} by rdpscope, {} by the kernel",
                 snap.frames,
                 snap.conns.len(),
                 snap.success,
                 snap.failed,
                 snap.incomplete,
-                snap.open
+                snap.open,
+                snap.dropped_by_us,
+                snap.kernel_dropped
             );
             // The analysis thread keeps serving commands after the source ends; leave it.
             Ok(ExitCode::SUCCESS)
@@ -87,6 +89,12 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::R
                 std::thread::sleep(Duration::from_millis(50));
             }
             let snap = handle.snapshot();
+            if snap.live {
+                eprintln!(
+                    "rdpscope: {} frames captured; dropped: {} by rdpscope (analysis behind), {} by the kernel, {} by the interface",
+                    snap.frames, snap.dropped_by_us, snap.kernel_dropped, snap.if_dropped
+                );
+            }
             let s = summary.lock().map(|s| s.clone()).unwrap_or_default();
             let mut out = io::stdout().lock();
             json::summary(&mut out, &s)?;

@@ -14,8 +14,21 @@ use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
 use crate::decode::LinkType;
 use crate::ts::Ts;
 
-/// How long the capture thread idles when no packet is waiting (non-blocking reads).
-const IDLE: Duration = Duration::from_millis(2);
+/// Nap between reads while the link is busy, and how many empty reads count as quiet.
+const NAP: Duration = Duration::from_micros(200);
+const BUSY_NAPS: u32 = 250;
+
+/// Longest wait for the socket to become readable, so stop requests are seen promptly.
+const IDLE_MS: u16 = 50;
+
+/// Block until libpcap's socket has packets (or IDLE_MS passed): no busy loop when the
+/// link is quiet, no sleep-induced latency (and ring overflow) when it is busy.
+fn wait_readable(cap: &Capture<Active>) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(cap.as_fd(), PollFlags::POLLIN)];
+    let _ = poll(&mut fds, PollTimeout::from(IDLE_MS));
+}
 
 /// Kernel buffer for the capture (libpcap's default is 2 MB).
 const KERNEL_BUFFER: i32 = 8 << 20;
@@ -75,7 +88,7 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
         .open()
         .map_err(err)?
         // In immediate mode libpcap's read timeout never fires (it polls again), so the
-        // loop could not notice a stop request: read non-blocking and idle briefly instead.
+        // loop could not notice a stop request: read non-blocking and poll the socket ourselves.
         .setnonblock()
         .map_err(err)?;
     let dlt = cap.get_datalink().0;
@@ -103,6 +116,7 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
 pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut number = 0u64;
+    let mut idle = 0u32;
     let mut last_flush = Instant::now();
     let mut last_stats = Instant::now();
     let end = loop {
@@ -111,6 +125,7 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
         }
         match live.cap.next_packet() {
             Ok(p) => {
+                idle = 0;
                 number += 1;
                 if let Some(w) = live.write.as_mut() {
                     w.write(&p);
@@ -129,7 +144,17 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                     last_flush = Instant::now();
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE),
+            Err(pcap::Error::TimeoutExpired) => {
+                // Busy link: short naps keep the kernel ring drained (measured: far fewer
+                // drops than waiting for poll, which wakes per retired ring block). Quiet
+                // link: block in poll so an idle sensor costs nothing.
+                idle += 1;
+                if idle < BUSY_NAPS {
+                    std::thread::sleep(NAP);
+                } else {
+                    wait_readable(&live.cap);
+                }
+            }
             Err(e) => break Some(e.to_string()),
         }
         // Small batches still go out promptly so the view stays live.

@@ -43,16 +43,25 @@ pub fn run(handle: &Handle, stop: &Arc<AtomicBool>) -> io::Result<()> {
 
 fn ui_loop(terminal: &mut ratatui::DefaultTerminal, handle: &Handle, stop: &Arc<AtomicBool>) -> io::Result<()> {
     let mut st = UiState::default();
+    // Redraw only when the snapshot or the view changed: an idle TUI costs nothing.
+    let mut drawn: Option<Arc<crate::live::Snapshot>> = None;
+    let mut dirty = true;
     loop {
         let live = handle.snapshot();
         let shown = Arc::clone(st.shown(&live));
-        terminal.draw(|f| render::draw(f, &shown, &mut st))?;
+        if dirty || !drawn.as_ref().is_some_and(|d| Arc::ptr_eq(d, &shown)) {
+            terminal.draw(|f| render::draw(f, &shown, &mut st))?;
+            drawn = Some(shown);
+            dirty = false;
+        }
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         if !event::poll(TICK)? {
             continue;
         }
+        // Any event (key, mouse, resize) may change what is shown.
+        dirty = true;
         let action = match event::read()? {
             Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if st.editing_filter {
