@@ -1,6 +1,7 @@
 //! The engine: frames in, finished connections out. Pure: it sees only
 //! `(frame number, timestamp, link type, bytes)` and never reads a clock or a file,
 //! so files, live capture and tests drive it the same way.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use crate::config::Config;
 use crate::conn::udp::UdpFlow;

@@ -1,5 +1,6 @@
 //! The offline pipeline: a capture file through the analyzer to connection records.
 //! Shared by the CLI, the tests and the benchmarks so they all measure the same path.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::Path;
 

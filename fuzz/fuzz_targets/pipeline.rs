@@ -17,7 +17,11 @@ use rdpscope::ts::Ts;
 
 fn u32_at(d: &[u8], at: usize, be: bool) -> Option<u32> {
     let b: [u8; 4] = d.get(at..at + 4)?.try_into().ok()?;
-    Some(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    Some(if be {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -29,8 +33,12 @@ fuzz_target!(|data: &[u8]| {
         0x4d3c_b2a1 => (true, true),
         _ => return,
     };
-    let (Some(sigfigs), Some(dlt)) = (u32_at(data, 12, be), u32_at(data, 20, be)) else { return };
-    let Some(link) = LinkType::from_dlt(dlt as i32) else { return };
+    let (Some(sigfigs), Some(dlt)) = (u32_at(data, 12, be), u32_at(data, 20, be)) else {
+        return;
+    };
+    let Some(link) = LinkType::from_dlt(dlt as i32) else {
+        return;
+    };
     let cfg = if sigfigs & 1 == 1 {
         Config {
             max_flows: 2,
@@ -45,7 +53,10 @@ fuzz_target!(|data: &[u8]| {
             ..Config::default()
         }
     } else {
-        Config { server_ports: vec![3389, 3390], ..Config::default() }
+        Config {
+            server_ports: vec![3389, 3390],
+            ..Config::default()
+        }
     };
     let mut a = Analyzer::new(cfg.clone(), 1);
     let mut pos = 24;
@@ -65,8 +76,10 @@ fuzz_target!(|data: &[u8]| {
         pos = end;
     }
     let (finished, _stats) = a.finish();
-    let mut records: Vec<ConnectionRecord> =
-        finished.iter().map(|f| ConnectionRecord::from_finished(f, &cfg)).collect();
+    let mut records: Vec<ConnectionRecord> = finished
+        .iter()
+        .map(|f| ConnectionRecord::from_finished(f, &cfg))
+        .collect();
     let times: Vec<_> = finished.iter().map(Finished::span).collect();
     retry::link(&mut records, &times);
     let mut out = Vec::new();

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(d) = rdpeudp::parse_datagram(data) {
         let _ = serde_json::to_string(&d);
     }
-    let cfg = Config { max_events: 8, ..Config::default() };
+    let cfg = Config {
+        max_events: 8,
+        ..Config::default()
+    };
     let ip = "10.0.0.1".parse().expect("literal address");
     let client = Endpoint { ip, port: 50000 };
     let server = Endpoint { ip, port: 3389 };

@@ -21,13 +21,24 @@ enum Op {
     /// SYN (or SYN-ACK from the server) with this initial sequence number.
     Syn { server: bool, isn: u32 },
     /// Data near the base sequence number (where most interesting overlaps happen).
-    Near { server: bool, off: i16, data: Vec<u8>, flags: u8, ack_off: i16 },
+    Near {
+        server: bool,
+        off: i16,
+        data: Vec<u8>,
+        flags: u8,
+        ack_off: i16,
+    },
     /// Data anywhere in sequence space (wrap-around, huge jumps).
     Far { server: bool, seq: u32, data: Vec<u8> },
     /// A pure ACK from the peer: may reveal a gap.
     Ack { server: bool, ack_off: i32 },
     /// A snaplen-cut segment: `data` captured, `missing` more on the wire.
-    Cut { server: bool, off: i16, data: Vec<u8>, missing: u16 },
+    Cut {
+        server: bool,
+        off: i16,
+        data: Vec<u8>,
+        missing: u16,
+    },
     /// Time passes.
     Wait { secs: u16 },
 }
@@ -52,7 +63,12 @@ struct Checked {
 
 impl Checked {
     fn check(&mut self) {
-        assert!(self.r.pending_bytes() <= self.max, "pending {} > {}", self.r.pending_bytes(), self.max);
+        assert!(
+            self.r.pending_bytes() <= self.max,
+            "pending {} > {}",
+            self.r.pending_bytes(),
+            self.max
+        );
         if self.start.is_none() {
             self.start = self.r.next_seq();
         }
@@ -102,13 +118,27 @@ fuzz_target!(|input: Input| {
     let ip = "10.0.0.1".parse().expect("literal address");
     let client = Endpoint { ip, port: 50000 };
     let server = Endpoint { ip, port: 3389 };
-    let mut at = At { frame: 1, ts: Ts(1_000_000_000) };
+    let mut at = At {
+        frame: 1,
+        ts: Ts(1_000_000_000),
+    };
     let mut conn = Connection::new(1, client, server, at, false);
-    let mut bare = Checked { r: Reassembler::default(), start: None, handed: 0, max: cfg.max_out_of_order };
+    let mut bare = Checked {
+        r: Reassembler::default(),
+        start: None,
+        handed: 0,
+        max: cfg.max_out_of_order,
+    };
     let base = input.base;
     let seq_at = |off: i32| base.wrapping_add(off as u32);
     for op in input.ops.iter().take(4096) {
-        let mut h = TcpHeader { src_port: 50000, dst_port: 3389, window: 1024, ack_flag: true, ..TcpHeader::default() };
+        let mut h = TcpHeader {
+            src_port: 50000,
+            dst_port: 3389,
+            window: 1024,
+            ack_flag: true,
+            ..TcpHeader::default()
+        };
         let (server_side, payload, missing): (bool, &[u8], u32) = match op {
             Op::Syn { server, isn } => {
                 h.syn = true;
@@ -120,7 +150,13 @@ fuzz_target!(|input: Input| {
                 }
                 (*server, &[], 0)
             }
-            Op::Near { server, off, data, flags, ack_off } => {
+            Op::Near {
+                server,
+                off,
+                data,
+                flags,
+                ack_off,
+            } => {
                 h.seq = seq_at(i32::from(*off));
                 h.ack = seq_at(i32::from(*ack_off));
                 h.fin = flags & 1 != 0;
@@ -145,7 +181,12 @@ fuzz_target!(|input: Input| {
                 }
                 (*server, &[], 0)
             }
-            Op::Cut { server, off, data, missing } => {
+            Op::Cut {
+                server,
+                off,
+                data,
+                missing,
+            } => {
                 h.seq = seq_at(i32::from(*off));
                 (*server, data.as_slice(), u32::from(*missing))
             }
@@ -160,7 +201,10 @@ fuzz_target!(|input: Input| {
             h.dst_port = 50000;
         }
         conn.on_tcp(side, at, &h, payload, missing, &cfg);
-        assert!(conn.buffered() <= 2 * (cfg.max_out_of_order + cfg.max_stream_buffer + cfg.max_handshake_message) + 2 * 65536);
+        assert!(
+            conn.buffered()
+                <= 2 * (cfg.max_out_of_order + cfg.max_stream_buffer + cfg.max_handshake_message) + 2 * 65536
+        );
         at.frame += 1;
         at.ts = Ts(at.ts.0 + 1_000);
     }

@@ -50,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
         };
         assert!(tls::plausible_start(rest));
         let total = tls::RECORD_HEADER_LEN + usize::from(h.length);
-        let Some(body) = rest.get(tls::RECORD_HEADER_LEN..total) else { break };
+        let Some(body) = rest.get(tls::RECORD_HEADER_LEN..total) else {
+            break;
+        };
         rest = &rest[total..];
         match h.content_type {
             tls::CT_ALERT => {

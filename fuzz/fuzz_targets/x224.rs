@@ -20,7 +20,11 @@ fn tpdu(payload: &[u8]) {
                 Some(x224::Negotiation::Failure { code }) => {
                     let _ = x224::failure_name(code);
                 }
-                Some(x224::Negotiation::Response { selected_protocol, flags, .. }) => {
+                Some(x224::Negotiation::Response {
+                    selected_protocol,
+                    flags,
+                    ..
+                }) => {
                     let _ = x224::selected_name(selected_protocol);
                     let _ = x224::selects_tls(selected_protocol);
                     let _ = x224::response_flag_names(flags);

@@ -1,5 +1,6 @@
 //! One RDP connection: TCP facts, the two stream decoders, what they found, and the
 //! timeline. Fed one segment at a time by the analyzer; no I/O.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod event;
 pub mod facts;

@@ -258,15 +258,14 @@ impl StreamDecoder {
     }
 
     fn encrypted(&self, side: Side, ctx: &Ctx<'_>) -> bool {
-        ctx.facts.tls.change_cipher_spec[side.index()].is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
+        side.of(&ctx.facts.tls.change_cipher_spec).is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
     }
 
     fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
         let encrypted = self.encrypted(side, ctx);
-        let i = side.index();
         match h.content_type {
             tls::CT_CHANGE_CIPHER_SPEC => {
-                let slot = &mut ctx.facts.tls.change_cipher_spec[i];
+                let slot = side.of_mut(&mut ctx.facts.tls.change_cipher_spec);
                 if slot.is_none() {
                     *slot = Some(at);
                     ctx.event(at, side, EventKind::ChangeCipherSpec);
@@ -295,7 +294,7 @@ impl StreamDecoder {
                 ctx.event(at, side, kind);
             }
             tls::CT_HANDSHAKE if encrypted => {
-                let slot = &mut ctx.facts.tls.encrypted_handshake[i];
+                let slot = side.of_mut(&mut ctx.facts.tls.encrypted_handshake);
                 if slot.is_none() {
                     *slot = Some(at);
                     ctx.event(at, side, EventKind::EncryptedHandshake { len: h.length });
@@ -304,9 +303,10 @@ impl StreamDecoder {
             tls::CT_HANDSHAKE => self.handshake_fragment(side, at, body, ctx),
             tls::CT_APPLICATION_DATA => {
                 let t = &mut ctx.facts.tls;
-                t.app_count[i] += 1;
-                t.app_bytes[i] += u64::from(h.length);
-                if t.app_count[i] <= ctx.cfg.max_app_records as u64 {
+                *side.of_mut(&mut t.app_bytes) += u64::from(h.length);
+                let count = side.of_mut(&mut t.app_count);
+                *count += 1;
+                if *count <= ctx.cfg.max_app_records as u64 {
                     t.app_records.push(AppRecord {
                         at,
                         side,
@@ -450,8 +450,7 @@ impl StreamDecoder {
     /// cleartext security-header flags until the server's first PDU after licensing
     /// (the Demand Active), which means the session was reached.
     fn domain_pdu(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
-        let i = side.index();
-        ctx.facts.rdp_pdus[i] += 1;
+        *side.of_mut(&mut ctx.facts.rdp_pdus) += 1;
         let kind = match mcs_domain::parse(d) {
             Ok(DomainPdu::DisconnectProviderUltimatum { reason }) => {
                 ctx.facts.ultimatum.get_or_insert((at, side, reason));
@@ -485,7 +484,7 @@ impl StreamDecoder {
         };
         match kind {
             Some(k) => ctx.event(at, side, k),
-            None if ctx.facts.rdp_pdus[i] <= RDP_PDUS_TO_NOTE => {
+            None if *side.of(&ctx.facts.rdp_pdus) <= RDP_PDUS_TO_NOTE => {
                 ctx.event(at, side, EventKind::RdpData { len: d.len() })
             }
             None => {}
