@@ -26,6 +26,8 @@ pub struct Stats {
     pub evicted: u64,
     pub snaplen_cut_frames: u64,
     pub timestamps_backwards: u64,
+    /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
+    pub empty_frames: u64,
 }
 
 /// A connection or RDP-UDP flow that will see no more packets.

@@ -35,7 +35,8 @@ pub fn analyze_file(
         progress,
     )?;
     let next_id = analyzer.next_id();
-    let (finished, stats) = analyzer.finish();
+    let (finished, mut stats) = analyzer.finish();
+    stats.empty_frames = read.empty_frames;
     let shown = path.display().to_string();
     let mut records: Vec<ConnectionRecord> = finished
         .iter()

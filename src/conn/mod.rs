@@ -143,7 +143,10 @@ impl Connection {
                 d.feed(s, at, chunk, &mut ctx);
             }
         });
-        for d in decoders.iter_mut() {
+        for (d, side) in decoders.iter_mut().zip([Side::Client, Side::Server]) {
+            if d.inside_pdu() {
+                facts.anomaly(at, side, "stream ended inside a PDU: its length promised more bytes");
+            }
             d.finish();
         }
     }

@@ -77,6 +77,12 @@ impl StreamDecoder {
         self.buf.len() + self.hs.len()
     }
 
+    /// Whether the stream stopped inside a PDU, record or handshake message: bytes are held
+    /// that a complete unit never followed (a length that promised more than came).
+    pub fn inside_pdu(&self) -> bool {
+        self.mode != Mode::Done && !self.resync && (!self.buf.is_empty() || !self.hs.is_empty())
+    }
+
     pub fn feed(&mut self, side: Side, at: At, chunk: Chunk<'_>, ctx: &mut Ctx<'_>) {
         match chunk {
             Chunk::Gap(n) => self.gap(side, at, n, ctx),
@@ -229,15 +235,9 @@ impl StreamDecoder {
                     self.finish();
                     return Some(rest.len());
                 }
-                ctx.anomaly(
-                    at,
-                    side,
-                    if self.mode == Mode::Tls {
-                        what
-                    } else {
-                        "neither TPKT nor TLS"
-                    },
-                );
+                // A TLS-looking header (version 3.x) is named for what is wrong with it.
+                let tls_like = self.mode == Mode::Tls || rest.get(1) == Some(&3);
+                ctx.anomaly(at, side, if tls_like { what } else { "neither TPKT nor TLS" });
                 self.resync = true;
                 return Some(1);
             }
