@@ -9,8 +9,21 @@ use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
 use crate::flow::table::FlowTable;
 use crate::flow::tcp::At;
-use crate::flow::{Endpoint, FlowKey};
+use crate::flow::{Endpoint, FlowKey, Side};
 use crate::ts::Ts;
+
+/// Add what `c` holds after a packet to `total`; if that goes over the global bound, the
+/// connection drops what it holds (its out-of-order data becomes a gap, partial PDUs are
+/// forgotten and its decoders resynchronise).
+fn bound_total(total: &mut usize, stats: &mut Stats, c: &mut Connection, side: Side, at: At, cfg: &Config) {
+    *total = total.saturating_add(c.buffered());
+    if *total > cfg.max_total_buffered {
+        let held = c.buffered();
+        c.shed(side, at, cfg);
+        *total = total.saturating_sub(held.saturating_sub(c.buffered()));
+        stats.buffers_shed += 1;
+    }
+}
 
 /// Counters over the whole input.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -26,6 +39,9 @@ pub struct Stats {
     pub evicted: u64,
     pub snaplen_cut_frames: u64,
     pub timestamps_backwards: u64,
+    /// Times a connection dropped its buffers because all together held more than
+    /// `max_total_buffered`.
+    pub buffers_shed: u64,
     /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
     pub empty_frames: u64,
 }
@@ -63,6 +79,10 @@ pub struct Analyzer {
     pub stats: Stats,
     last_ts: Ts,
     next_sweep: Ts,
+    /// Bytes held by all tracked TCP connections (`Connection::buffered`), kept up to date
+    /// per packet and recounted at every sweep (between sweeps it may count flows already
+    /// gone, which only makes the bound stricter).
+    buffered: usize,
 }
 
 const NS: i64 = 1_000_000_000;
@@ -79,11 +99,17 @@ impl Analyzer {
             stats: Stats::default(),
             last_ts: Ts(i64::MIN),
             next_sweep: Ts(i64::MIN),
+            buffered: 0,
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// Bytes all tracked TCP connections hold in their buffers.
+    pub fn buffered(&self) -> usize {
+        self.buffered
     }
 
     pub fn next_id(&self) -> u64 {
@@ -157,11 +183,15 @@ impl Analyzer {
         if let Some(c) = self.tcp.get_mut(&key) {
             if !c.is_new_attempt(h) {
                 let side = c.side_of(src);
+                let before = c.buffered();
                 c.on_tcp(side, at, h, payload, missing, &self.cfg);
+                self.buffered = self.buffered.saturating_sub(before);
+                bound_total(&mut self.buffered, &mut self.stats, c, side, at, &self.cfg);
                 return;
             }
             // Same 4-tuple, new initial sequence number: the old connection is over.
             if let Some(mut old) = self.tcp.remove(&key) {
+                self.buffered = self.buffered.saturating_sub(old.buffered());
                 old.finish(&self.cfg);
                 self.finished.push(Finished::Tcp(Box::new(old)));
             }
@@ -187,6 +217,7 @@ impl Analyzer {
         self.stats.tcp_connections += 1;
         let side = c.side_of(src);
         c.on_tcp(side, at, h, payload, missing, &self.cfg);
+        bound_total(&mut self.buffered, &mut self.stats, &mut c, side, at, &self.cfg);
         let evicted = self.tcp.insert(key, c);
         self.retire_evicted_tcp(evicted);
     }
@@ -221,6 +252,7 @@ impl Analyzer {
 
     fn retire_evicted_tcp(&mut self, evicted: Vec<Connection>) {
         for mut old in evicted {
+            self.buffered = self.buffered.saturating_sub(old.buffered());
             old.evicted = true;
             old.finish(&self.cfg);
             self.stats.evicted += 1;
@@ -240,6 +272,7 @@ impl Analyzer {
             c.finish(&self.cfg);
             self.finished.push(Finished::Tcp(Box::new(c)));
         }
+        self.buffered = self.tcp.values().map(Connection::buffered).sum();
         let done_udp = self.udp.drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
         self.finished
             .extend(done_udp.into_iter().map(|f| Finished::Udp(Box::new(f))));

@@ -61,6 +61,9 @@ pub struct AnalyzeArgs {
     /// Most TCP connections tracked at once; beyond it the least recently active are evicted.
     #[arg(long, value_name = "N")]
     pub max_flows: Option<usize>,
+    /// Most bytes all connections together may buffer, in MiB (default 512; docs/limits.md).
+    #[arg(long, value_name = "MIB")]
+    pub max_buffer_mb: Option<usize>,
     /// Handshake or median RTT (ms) above which latency is reported.
     #[arg(long, value_name = "MS")]
     pub high_latency_ms: Option<f64>,
@@ -76,6 +79,9 @@ impl AnalyzeArgs {
         }
         if let Some(n) = self.max_flows {
             c.max_flows = n;
+        }
+        if let Some(mb) = self.max_buffer_mb {
+            c.max_total_buffered = mb.saturating_mul(1024 * 1024);
         }
         if let Some(ms) = self.high_latency_ms {
             c.high_latency_ms = ms;

@@ -18,6 +18,10 @@ pub struct Config {
     pub max_handshake_message: usize,
     /// TLS application-data records recorded per direction before parsing stops.
     pub max_app_records: usize,
+    /// Bytes all TCP connections together may hold in their buffers (out-of-order data,
+    /// partial PDUs, handshake messages). The connection whose packet goes over it drops
+    /// what it holds, as if the capture had a gap there.
+    pub max_total_buffered: usize,
     /// Timeline events kept per connection.
     pub max_events: usize,
     /// A connection with no packets for this long (capture time) is finished.
@@ -38,6 +42,7 @@ impl Default for Config {
             max_out_of_order: 256 * 1024,
             max_handshake_message: 64 * 1024,
             max_app_records: 64,
+            max_total_buffered: 512 * 1024 * 1024,
             max_events: 256,
             idle_timeout_secs: 600,
             close_linger_secs: 5,

@@ -151,6 +151,37 @@ impl Connection {
         }
     }
 
+    /// Drop everything this connection holds (the global buffer bound was hit): out-of-order
+    /// data goes to the decoders after a gap, then the decoders forget partial PDUs and
+    /// resynchronise. Afterwards `buffered()` is 0.
+    pub fn shed(&mut self, side: Side, at: At, cfg: &Config) {
+        let Connection {
+            tcp,
+            facts,
+            timeline,
+            decoders,
+            ..
+        } = self;
+        tcp.flush(&mut |s, chunk| {
+            let mut ctx = Ctx {
+                facts: &mut *facts,
+                timeline: &mut *timeline,
+                cfg,
+            };
+            if let Some(d) = decoders.get_mut(s.index()) {
+                d.feed(s, at, chunk, &mut ctx);
+            }
+        });
+        for d in decoders.iter_mut() {
+            d.shed();
+        }
+        facts.anomaly(
+            at,
+            side,
+            "buffers dropped: all connections together held more than the bound",
+        );
+    }
+
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).
     pub fn buffered(&self) -> usize {
         self.decoders.iter().map(StreamDecoder::buffered).sum::<usize>()

@@ -77,6 +77,18 @@ impl StreamDecoder {
         self.buf.len() + self.hs.len()
     }
 
+    /// Forget any partial PDU or handshake message and resynchronise on what comes next;
+    /// the memory is released.
+    pub fn shed(&mut self) {
+        if self.buffered() > 0 {
+            self.buf = Vec::new();
+            self.hs = Vec::new();
+            self.skip = 0;
+            self.skipping = None;
+            self.resync = true;
+        }
+    }
+
     /// Whether the stream stopped inside a PDU, record or handshake message: bytes are held
     /// that a complete unit never followed (a length that promised more than came).
     pub fn inside_pdu(&self) -> bool {

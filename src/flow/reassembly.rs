@@ -34,6 +34,10 @@ pub struct Reassembler {
     recent: Vec<u8>,
 }
 
+/// Most out-of-order segments held at once, whatever their size: tiny segments must not
+/// make the per-segment overhead the real memory cost (or make insertion quadratic).
+pub const MAX_PENDING_SEGMENTS: usize = 1024;
+
 /// How many recently delivered bytes are kept to detect conflicting retransmissions.
 const RECENT: usize = 2048;
 
@@ -57,6 +61,10 @@ impl Reassembler {
         self.pending_bytes
     }
 
+    pub fn pending_segments(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Feed one segment's payload. `max_pending` bounds the out-of-order buffer.
     pub fn segment(&mut self, seq: u32, data: &[u8], max_pending: usize, out: &mut dyn FnMut(Chunk<'_>)) {
         if data.is_empty() {
@@ -78,11 +86,14 @@ impl Reassembler {
             return;
         }
         // Future data: keep it unless it duplicates something held already.
-        if self.pending.iter().any(|(s, d)| *s == seq && d.len() >= data.len()) {
+        if let Some((_, held)) = self.pending.iter().find(|(s, d)| *s == seq && d.len() >= data.len()) {
             self.retransmissions += 1;
+            if held.get(..data.len()) != Some(data) {
+                self.overlap_conflicts += 1;
+            }
             return;
         }
-        if self.pending_bytes + data.len() > max_pending {
+        if self.pending_bytes + data.len() > max_pending || self.pending.len() >= MAX_PENDING_SEGMENTS {
             // No room: give up on the hole and move on to the earliest data we have.
             let lowest = self
                 .pending
@@ -95,7 +106,7 @@ impl Reassembler {
             if self.next == Some(seq) {
                 self.deliver(data, out);
                 self.drain_pending(out);
-            } else if self.pending_bytes + data.len() <= max_pending {
+            } else if self.pending_bytes + data.len() <= max_pending && self.pending.len() < MAX_PENDING_SEGMENTS {
                 self.insert_pending(seq, data);
             } else {
                 self.dropped_segments += 1;
@@ -281,6 +292,16 @@ mod tests {
         });
         assert_eq!(gaps, vec![17]);
         assert_eq!(r.next_seq(), Some(20));
+    }
+
+    #[test]
+    fn conflicting_copy_of_held_data_is_counted_first_copy_wins() {
+        let mut r = Reassembler::default();
+        r.on_syn(0);
+        let (data, _) = run(&mut r, &[(5, b"efgh"), (5, b"EFGH"), (1, b"abcd")], 100);
+        assert_eq!(data, b"abcdefgh");
+        assert_eq!(r.overlap_conflicts, 1);
+        assert_eq!(r.retransmissions, 1);
     }
 
     #[test]
