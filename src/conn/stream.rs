@@ -462,7 +462,8 @@ impl StreamDecoder {
     /// cleartext security-header flags until the server's first PDU after licensing
     /// (the Demand Active), which means the session was reached.
     fn domain_pdu(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
-        *side.of_mut(&mut ctx.facts.rdp_pdus) += 1;
+        let pdus = side.of_mut(&mut ctx.facts.rdp_pdus);
+        *pdus = pdus.saturating_add(1);
         let kind = match mcs_domain::parse(d) {
             Ok(DomainPdu::DisconnectProviderUltimatum { reason }) => {
                 ctx.facts.ultimatum.get_or_insert((at, side, reason));
@@ -501,7 +502,9 @@ impl StreamDecoder {
             }
             None => {}
         }
-        if ctx.facts.session_start.is_some() && ctx.facts.rdp_pdus.iter().sum::<u32>() > MAX_RDP_PDUS {
+        if ctx.facts.session_start.is_some()
+            && ctx.facts.rdp_pdus.iter().fold(0u32, |a, b| a.saturating_add(*b)) > MAX_RDP_PDUS
+        {
             self.finish();
         }
     }

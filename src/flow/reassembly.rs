@@ -75,7 +75,7 @@ impl Reassembler {
         if rel <= 0 {
             let overlap = rel.unsigned_abs() as usize;
             if overlap > 0 {
-                self.retransmissions += 1;
+                self.retransmissions = self.retransmissions.saturating_add(1);
                 self.check_conflict(data, overlap);
             }
             let Some(fresh) = data.get(overlap..).filter(|f| !f.is_empty()) else {
@@ -87,9 +87,9 @@ impl Reassembler {
         }
         // Future data: keep it unless it duplicates something held already.
         if let Some((_, held)) = self.pending.iter().find(|(s, d)| *s == seq && d.len() >= data.len()) {
-            self.retransmissions += 1;
+            self.retransmissions = self.retransmissions.saturating_add(1);
             if held.get(..data.len()) != Some(data) {
-                self.overlap_conflicts += 1;
+                self.overlap_conflicts = self.overlap_conflicts.saturating_add(1);
             }
             return;
         }
@@ -109,7 +109,7 @@ impl Reassembler {
             } else if self.pending_bytes + data.len() <= max_pending && self.pending.len() < MAX_PENDING_SEGMENTS {
                 self.insert_pending(seq, data);
             } else {
-                self.dropped_segments += 1;
+                self.dropped_segments = self.dropped_segments.saturating_add(1);
             }
             return;
         }
@@ -162,7 +162,7 @@ impl Reassembler {
         let Some(next) = self.next else { return };
         let missing = seq_diff(target, next);
         if missing > 0 {
-            self.gaps += 1;
+            self.gaps = self.gaps.saturating_add(1);
             self.gap_bytes += u64::from(missing.unsigned_abs());
             self.recent.clear();
             out(Chunk::Gap(missing.unsigned_abs()));
@@ -218,7 +218,7 @@ impl Reassembler {
         let old = self.recent.get(self.recent.len() - overlap..).unwrap_or_default();
         let new = data.get(..n).unwrap_or_default();
         if old.get(..n) != Some(new) {
-            self.overlap_conflicts += 1;
+            self.overlap_conflicts = self.overlap_conflicts.saturating_add(1);
         }
     }
 }
