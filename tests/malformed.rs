@@ -234,6 +234,27 @@ fn overlapping_segments_with_different_content() {
     assert!(anomalies(c).is_empty());
 }
 
+/// The text report (the default) gets the same exit code as JSON for every fixture, and
+/// never panics.
+#[test]
+fn text_report_agrees_on_every_fixture() {
+    for e in std::fs::read_dir(path("")).expect("fixtures/malformed") {
+        let p = e.expect("entry").path();
+        if !p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .arg("analyze")
+            .arg(&p)
+            .output()
+            .expect("run rdpscope");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(run(&name).code), "{name}");
+    }
+}
+
 /// Every fixture has a test above, and make.py reproduces the committed files exactly.
 #[test]
 fn fixtures_are_complete_and_reproducible() {
