@@ -286,6 +286,34 @@ fn max_app_records_stops_parsing() {
 }
 
 #[test]
+fn max_handshake_records_stops_parsing() {
+    let mut f = Feed::new(Config {
+        max_handshake_records: 10,
+        ..Config::default()
+    });
+    let (mut seq, _) = tls_setup(&mut f, 40000);
+    // An endless handshake: empty HelloRequest messages, one record each.
+    for _ in 0..100 {
+        let r = tls_record(22, &[0, 0, 0, 0]);
+        f.tcp(true, 40000, seq, "AP", &r);
+        seq += r.len() as u32;
+    }
+    let (records, _) = f.finish();
+    let r = &records[0];
+    assert_eq!(
+        anomalies(r),
+        ["more TLS handshake records than the bound: parsing stopped"]
+    );
+    let hs_events = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["from"] == "client" && e["event"].as_str().unwrap().starts_with("TLS"))
+        .count();
+    assert_eq!(hs_events, 10);
+}
+
+#[test]
 fn max_events_bounds_the_timeline() {
     let mut f = Feed::new(Config {
         max_events: 8,
@@ -386,6 +414,7 @@ fn limits_md_states_every_default() {
         ("max_out_of_order", d.max_out_of_order as u64),
         ("max_handshake_message", d.max_handshake_message as u64),
         ("max_app_records", d.max_app_records as u64),
+        ("max_handshake_records", d.max_handshake_records as u64),
         ("max_events", d.max_events as u64),
         ("max_total_buffered", d.max_total_buffered as u64),
         ("idle_timeout_secs", d.idle_timeout_secs),

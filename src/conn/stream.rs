@@ -60,6 +60,8 @@ pub struct StreamDecoder {
     hs: Vec<u8>,
     /// Gave up on the handshake buffer (a message larger than the bound).
     hs_overflow: bool,
+    /// TLS records other than application data seen (handshake, alerts, CCS, ...).
+    other_records: usize,
 }
 
 impl StreamDecoder {
@@ -275,6 +277,14 @@ impl StreamDecoder {
 
     fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
         let encrypted = self.encrypted(side, ctx);
+        if h.content_type != tls::CT_APPLICATION_DATA {
+            self.other_records += 1;
+            if self.other_records > ctx.cfg.max_handshake_records {
+                ctx.anomaly(at, side, "more TLS handshake records than the bound: parsing stopped");
+                self.finish();
+                return;
+            }
+        }
         match h.content_type {
             tls::CT_CHANGE_CIPHER_SPEC => {
                 let slot = side.of_mut(&mut ctx.facts.tls.change_cipher_spec);
