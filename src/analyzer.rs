@@ -10,6 +10,8 @@
 //! once, it is under a SYN flood: its unanswered attempts are summarised in
 //! [`Stats::syn_floods`] instead of becoming one record each.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -46,6 +48,8 @@ pub struct Stats {
     /// SYN floods: unanswered connection attempts summarised per server instead of reported
     /// one by one (their ids are not reused, so the id sequence has holes).
     pub syn_floods: Vec<SynFlood>,
+    /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
+    pub empty_frames: u64,
 }
 
 /// A SYN flood against one server: half-open connections (SYNs only, never answered).
@@ -522,6 +526,11 @@ impl Analyzer {
             srcs.insert(h.client.ip);
         }
         f.sources = srcs.len() as u64;
+    }
+
+    /// Bytes held in reassembly and PDU buffers over all connections.
+    pub fn buffered(&self) -> usize {
+        self.buffered
     }
 
     fn insert_full(&mut self, key: FlowKey, c: Connection) {

@@ -22,6 +22,9 @@ pub struct Config {
     pub max_out_of_order: usize,
     /// Bytes one direction may buffer to defragment a TLS handshake message (certificates).
     pub max_handshake_message: usize,
+    /// TLS records other than application data (handshake, alerts, ChangeCipherSpec) parsed
+    /// per direction before parsing stops: a real handshake needs a handful.
+    pub max_handshake_records: usize,
     /// TLS application-data records recorded per direction before parsing stops.
     pub max_app_records: usize,
     /// Timeline events kept per connection.
@@ -52,6 +55,7 @@ impl Default for Config {
             max_out_of_order: 256 * 1024,
             max_handshake_message: 64 * 1024,
             max_app_records: 64,
+            max_handshake_records: 64,
             max_events: 256,
             idle_timeout_secs: 600,
             close_linger_secs: 5,

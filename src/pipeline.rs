@@ -5,6 +5,7 @@
 //! connection has ended ([`Analyzer::take_ready`]), and retry links and stories are worked
 //! out as they come: memory holds the open connections and the records waiting for an older
 //! one to end, not the whole file.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::cell::Cell;
 use std::path::Path;
@@ -193,7 +194,8 @@ pub fn analyze_file_streaming(
         )?
     };
     let next_id = analyzer.next_id();
-    let (finished, stats) = analyzer.finish();
+    let (finished, mut stats) = analyzer.finish();
+    stats.empty_frames = read.empty_frames;
     em.emit(finished, on_record);
     Ok(FileResult {
         records: Vec::new(),

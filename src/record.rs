@@ -1,5 +1,6 @@
 //! The per-connection record: the JSON contract of docs/json.md, built from a finished
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use serde::Serialize;
 

@@ -33,6 +33,8 @@ pub struct ReadSummary {
     pub bytes: u64,
     /// Why reading stopped before the end of the file (a truncated or corrupt file).
     pub stopped_early: Option<String>,
+    /// Records with no captured bytes (caplen 0).
+    pub empty_frames: u64,
     pub link_type: Option<LinkType>,
 }
 
@@ -79,6 +81,9 @@ pub fn read(
             Ok(p) => {
                 s.frames += 1;
                 s.bytes += 16 + u64::from(p.header.caplen);
+                if p.data.is_empty() {
+                    s.empty_frames += 1;
+                }
                 if s.frames.is_multiple_of(4096) {
                     on_progress(s.bytes);
                 }

@@ -1,6 +1,7 @@
 //! Reading packets: capture files through libpcap (and, later, live interfaces).
 //! A thin shell around the `pcap` crate; it hands raw frames to a callback and knows
 //! nothing of RDP.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod evidence;
 pub mod file;

@@ -157,7 +157,7 @@ impl Timeline {
         if self.events.len() < max {
             self.events.push(Event { at, side, kind });
         } else {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 }

@@ -84,7 +84,7 @@ pub const MAX_ANOMALIES: usize = 16;
 
 impl RdpFacts {
     pub fn anomaly(&mut self, at: At, side: Side, what: &'static str) {
-        self.anomaly_count += 1;
+        self.anomaly_count = self.anomaly_count.saturating_add(1);
         if self.anomalies.len() < MAX_ANOMALIES {
             self.anomalies.push((at, side, what));
         }

@@ -1,5 +1,6 @@
 //! One RDP connection: TCP facts, the two stream decoders, what they found, and the
 //! timeline. Fed one segment at a time by the analyzer; no I/O.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod event;
 pub mod facts;
@@ -142,7 +143,10 @@ impl Connection {
                 d.feed(s, at, chunk, &mut ctx);
             }
         });
-        for d in decoders.iter_mut() {
+        for (d, side) in decoders.iter_mut().zip([Side::Client, Side::Server]) {
+            if d.inside_pdu() {
+                facts.anomaly(at, side, "stream ended inside a PDU: its length promised more bytes");
+            }
             d.finish();
         }
         tcp.release();

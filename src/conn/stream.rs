@@ -60,6 +60,8 @@ pub struct StreamDecoder {
     hs: Vec<u8>,
     /// Gave up on the handshake buffer (a message larger than the bound).
     hs_overflow: bool,
+    /// TLS records other than application data seen (handshake, alerts, CCS, ...).
+    other_records: usize,
 }
 
 impl StreamDecoder {
@@ -75,6 +77,12 @@ impl StreamDecoder {
 
     pub fn buffered(&self) -> usize {
         self.buf.len() + self.hs.len()
+    }
+
+    /// Whether the stream stopped inside a PDU, record or handshake message: bytes are held
+    /// that a complete unit never followed (a length that promised more than came).
+    pub fn inside_pdu(&self) -> bool {
+        self.mode != Mode::Done && !self.resync && (!self.buf.is_empty() || !self.hs.is_empty())
     }
 
     pub fn feed(&mut self, side: Side, at: At, chunk: Chunk<'_>, ctx: &mut Ctx<'_>) {
@@ -229,15 +237,9 @@ impl StreamDecoder {
                     self.finish();
                     return Some(rest.len());
                 }
-                ctx.anomaly(
-                    at,
-                    side,
-                    if self.mode == Mode::Tls {
-                        what
-                    } else {
-                        "neither TPKT nor TLS"
-                    },
-                );
+                // A TLS-looking header (version 3.x) is named for what is wrong with it.
+                let tls_like = self.mode == Mode::Tls || rest.get(1) == Some(&3);
+                ctx.anomaly(at, side, if tls_like { what } else { "neither TPKT nor TLS" });
                 self.resync = true;
                 return Some(1);
             }
@@ -258,15 +260,22 @@ impl StreamDecoder {
     }
 
     fn encrypted(&self, side: Side, ctx: &Ctx<'_>) -> bool {
-        ctx.facts.tls.change_cipher_spec[side.index()].is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
+        side.of(&ctx.facts.tls.change_cipher_spec).is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
     }
 
     fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
         let encrypted = self.encrypted(side, ctx);
-        let i = side.index();
+        if h.content_type != tls::CT_APPLICATION_DATA {
+            self.other_records += 1;
+            if self.other_records > ctx.cfg.max_handshake_records {
+                ctx.anomaly(at, side, "more TLS handshake records than the bound: parsing stopped");
+                self.finish();
+                return;
+            }
+        }
         match h.content_type {
             tls::CT_CHANGE_CIPHER_SPEC => {
-                let slot = &mut ctx.facts.tls.change_cipher_spec[i];
+                let slot = side.of_mut(&mut ctx.facts.tls.change_cipher_spec);
                 if slot.is_none() {
                     *slot = Some(at);
                     ctx.event(at, side, EventKind::ChangeCipherSpec);
@@ -295,7 +304,7 @@ impl StreamDecoder {
                 ctx.event(at, side, kind);
             }
             tls::CT_HANDSHAKE if encrypted => {
-                let slot = &mut ctx.facts.tls.encrypted_handshake[i];
+                let slot = side.of_mut(&mut ctx.facts.tls.encrypted_handshake);
                 if slot.is_none() {
                     *slot = Some(at);
                     ctx.event(at, side, EventKind::EncryptedHandshake { len: h.length });
@@ -304,9 +313,10 @@ impl StreamDecoder {
             tls::CT_HANDSHAKE => self.handshake_fragment(side, at, body, ctx),
             tls::CT_APPLICATION_DATA => {
                 let t = &mut ctx.facts.tls;
-                t.app_count[i] += 1;
-                t.app_bytes[i] += u64::from(h.length);
-                if t.app_count[i] <= ctx.cfg.max_app_records as u64 {
+                *side.of_mut(&mut t.app_bytes) += u64::from(h.length);
+                let count = side.of_mut(&mut t.app_count);
+                *count += 1;
+                if *count <= ctx.cfg.max_app_records as u64 {
                     t.app_records.push(AppRecord {
                         at,
                         side,
@@ -450,8 +460,8 @@ impl StreamDecoder {
     /// cleartext security-header flags until the server's first PDU after licensing
     /// (the Demand Active), which means the session was reached.
     fn domain_pdu(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
-        let i = side.index();
-        ctx.facts.rdp_pdus[i] += 1;
+        let pdus = side.of_mut(&mut ctx.facts.rdp_pdus);
+        *pdus = pdus.saturating_add(1);
         let kind = match mcs_domain::parse(d) {
             Ok(DomainPdu::DisconnectProviderUltimatum { reason }) => {
                 ctx.facts.ultimatum.get_or_insert((at, side, reason));
@@ -485,12 +495,14 @@ impl StreamDecoder {
         };
         match kind {
             Some(k) => ctx.event(at, side, k),
-            None if ctx.facts.rdp_pdus[i] <= RDP_PDUS_TO_NOTE => {
+            None if *side.of(&ctx.facts.rdp_pdus) <= RDP_PDUS_TO_NOTE => {
                 ctx.event(at, side, EventKind::RdpData { len: d.len() })
             }
             None => {}
         }
-        if ctx.facts.session_start.is_some() && ctx.facts.rdp_pdus.iter().sum::<u32>() > MAX_RDP_PDUS {
+        if ctx.facts.session_start.is_some()
+            && ctx.facts.rdp_pdus.iter().fold(0u32, |a, b| a.saturating_add(*b)) > MAX_RDP_PDUS
+        {
             self.finish();
         }
     }

@@ -75,7 +75,7 @@ impl UdpFlow {
         let kind = rdpeudp::parse_datagram(payload).map(|d| (d.kind, d.syn));
         match kind {
             Ok((UdpKind::Syn, syn)) if side == Side::Client => {
-                self.syns += 1;
+                self.syns = self.syns.saturating_add(1);
                 if let Some(s) = syn {
                     self.first_syn.get_or_insert((at, s));
                 }

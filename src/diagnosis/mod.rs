@@ -1,6 +1,7 @@
 //! From facts to a verdict: the phase a connection reached, its outcome, and the
 //! findings that explain it, each citing its frames. Pure functions of a finished
 //! connection. The first `error` finding is the connection's cause.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod catalog;
 mod closes;

@@ -26,6 +26,23 @@ impl Side {
         }
     }
 
+    /// This side's element of a per-side pair, without indexing.
+    pub fn of<T>(self, pair: &[T; 2]) -> &T {
+        let [c, s] = pair;
+        match self {
+            Side::Client => c,
+            Side::Server => s,
+        }
+    }
+
+    pub fn of_mut<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [c, s] = pair;
+        match self {
+            Side::Client => c,
+            Side::Server => s,
+        }
+    }
+
     pub fn other(self) -> Side {
         match self {
             Side::Client => Side::Server,

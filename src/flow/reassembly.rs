@@ -82,6 +82,10 @@ impl Recent {
     }
 }
 
+/// Most out-of-order segments held at once, whatever their size: tiny segments must not
+/// make the per-segment overhead the real memory cost (or make insertion quadratic).
+pub const MAX_PENDING_SEGMENTS: usize = 1024;
+
 /// How many recently delivered bytes are kept to detect conflicting retransmissions.
 const RECENT: usize = 2048;
 
@@ -112,6 +116,10 @@ impl Reassembler {
         self.pending_bytes
     }
 
+    pub fn pending_segments(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Feed one segment's payload. `max_pending` bounds the out-of-order buffer.
     pub fn segment(&mut self, seq: u32, data: &[u8], max_pending: usize, out: &mut dyn FnMut(Chunk<'_>)) {
         if data.is_empty() {
@@ -122,7 +130,7 @@ impl Reassembler {
         if rel <= 0 {
             let overlap = rel.unsigned_abs() as usize;
             if overlap > 0 {
-                self.retransmissions += 1;
+                self.retransmissions = self.retransmissions.saturating_add(1);
                 self.check_conflict(data, overlap);
             }
             let Some(fresh) = data.get(overlap..).filter(|f| !f.is_empty()) else {
@@ -133,11 +141,14 @@ impl Reassembler {
             return;
         }
         // Future data: keep it unless it duplicates something held already.
-        if self.pending.iter().any(|(s, d)| *s == seq && d.len() >= data.len()) {
-            self.retransmissions += 1;
+        if let Some((_, held)) = self.pending.iter().find(|(s, d)| *s == seq && d.len() >= data.len()) {
+            self.retransmissions = self.retransmissions.saturating_add(1);
+            if held.get(..data.len()) != Some(data) {
+                self.overlap_conflicts = self.overlap_conflicts.saturating_add(1);
+            }
             return;
         }
-        if self.pending_bytes + data.len() > max_pending {
+        if self.pending_bytes + data.len() > max_pending || self.pending.len() >= MAX_PENDING_SEGMENTS {
             // No room: give up on the hole and move on to the earliest data we have.
             let lowest = self
                 .pending
@@ -150,10 +161,10 @@ impl Reassembler {
             if self.next == Some(seq) {
                 self.deliver(data, out);
                 self.drain_pending(out);
-            } else if self.pending_bytes + data.len() <= max_pending {
+            } else if self.pending_bytes + data.len() <= max_pending && self.pending.len() < MAX_PENDING_SEGMENTS {
                 self.insert_pending(seq, data);
             } else {
-                self.dropped_segments += 1;
+                self.dropped_segments = self.dropped_segments.saturating_add(1);
             }
             return;
         }
@@ -206,7 +217,7 @@ impl Reassembler {
         let Some(next) = self.next else { return };
         let missing = seq_diff(target, next);
         if missing > 0 {
-            self.gaps += 1;
+            self.gaps = self.gaps.saturating_add(1);
             self.gap_bytes += u64::from(missing.unsigned_abs());
             self.recent.clear();
             out(Chunk::Gap(missing.unsigned_abs()));
@@ -250,7 +261,7 @@ impl Reassembler {
         let n = overlap.min(data.len());
         let new = data.get(..n).unwrap_or_default();
         if self.recent.matches(overlap, new) == Some(false) {
-            self.overlap_conflicts += 1;
+            self.overlap_conflicts = self.overlap_conflicts.saturating_add(1);
         }
     }
 }
@@ -324,6 +335,16 @@ mod tests {
         });
         assert_eq!(gaps, vec![17]);
         assert_eq!(r.next_seq(), Some(20));
+    }
+
+    #[test]
+    fn conflicting_copy_of_held_data_is_counted_first_copy_wins() {
+        let mut r = Reassembler::default();
+        r.on_syn(0);
+        let (data, _) = run(&mut r, &[(5, b"efgh"), (5, b"EFGH"), (1, b"abcd")], 100);
+        assert_eq!(data, b"abcdefgh");
+        assert_eq!(r.overlap_conflicts, 1);
+        assert_eq!(r.retransmissions, 1);
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl TcpTracker {
         // Wireshark's rule: a zero window on anything but SYN/FIN/RST.
         if h.window == 0 && !h.syn && !h.fin && !h.rst {
             if let Some(z) = self.zero_windows.get_mut(i) {
-                *z += 1;
+                *z = z.saturating_add(1);
             }
         }
         if h.ack_flag {
@@ -193,10 +193,10 @@ impl TcpTracker {
             r.on_syn(h.seq);
         }
         if h.ack_flag {
-            self.synack_count += 1;
+            self.synack_count = self.synack_count.saturating_add(1);
             self.synack.get_or_insert(at);
         } else {
-            self.syn_count += 1;
+            self.syn_count = self.syn_count.saturating_add(1);
             self.syn.get_or_insert(at);
             if self.established.is_none() {
                 self.last_syn = Some(at);

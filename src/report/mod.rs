@@ -1,4 +1,5 @@
 //! Output formats: thin renderers over connection records and run summaries.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod json;
 pub mod summary;

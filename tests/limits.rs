@@ -1,0 +1,445 @@
+//! Every resource bound of docs/limits.md, hit on purpose through the real analyzer with
+//! synthetic traffic: the bound holds while it is hit, and the result says it was.
+
+use etherparse::PacketBuilder;
+use rdpscope::analyzer::{Analyzer, Finished};
+use rdpscope::config::Config;
+use rdpscope::decode::LinkType;
+use rdpscope::flow::reassembly::MAX_PENDING_SEGMENTS;
+use rdpscope::record::ConnectionRecord;
+use rdpscope::ts::Ts;
+use serde_json::Value;
+
+const C: [u8; 4] = [10, 0, 0, 1];
+const S: [u8; 4] = [10, 0, 0, 2];
+const SEC: i64 = 1_000_000_000;
+
+/// Drives an analyzer with raw-IP frames; `t` is capture time in ns.
+struct Feed {
+    a: Analyzer,
+    frame: u64,
+    t: i64,
+}
+
+impl Feed {
+    fn new(cfg: Config) -> Feed {
+        Feed {
+            a: Analyzer::new(cfg, 1),
+            frame: 0,
+            t: 1_700_000_000 * SEC,
+        }
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.frame += 1;
+        self.t += 1_000_000;
+        self.a
+            .on_frame(self.frame, Ts(self.t), LinkType::RawIp, bytes, bytes.len() as u32);
+    }
+
+    /// A TCP segment; `client` says who sends it, `port` is the client's port.
+    fn tcp(&mut self, client: bool, port: u16, seq: u32, flags: &str, payload: &[u8]) {
+        let (src, dst, sp, dp) = if client { (C, S, port, 3389) } else { (S, C, 3389, port) };
+        let mut b = PacketBuilder::ipv4(src, dst, 64).tcp(sp, dp, seq, 65535);
+        for f in flags.chars() {
+            b = match f {
+                'S' => b.syn(),
+                'A' => b.ack(0),
+                'R' => b.rst(),
+                'F' => b.fin(),
+                _ => b.psh(),
+            };
+        }
+        let mut out = Vec::new();
+        b.write(&mut out, payload).unwrap();
+        self.raw(&out);
+    }
+
+    fn udp(&mut self, port: u16, payload: &[u8]) {
+        let mut out = Vec::new();
+        PacketBuilder::ipv4(C, S, 64)
+            .udp(port, 3389)
+            .write(&mut out, payload)
+            .unwrap();
+        self.raw(&out);
+    }
+
+    /// Client SYN, server SYN-ACK: client data starts at 1001, server data at 5001.
+    fn open(&mut self, port: u16) {
+        self.tcp(true, port, 1000, "S", &[]);
+        self.tcp(false, port, 5000, "SA", &[]);
+    }
+
+    fn wait(&mut self, secs: i64) {
+        self.t += secs * SEC;
+    }
+
+    fn open_buffered(&self) -> usize {
+        self.a.open_connections().map(|c| c.buffered()).sum()
+    }
+
+    fn finish(self) -> (Vec<Value>, rdpscope::analyzer::Stats) {
+        let cfg = self.a.config().clone();
+        let (finished, stats) = self.a.finish();
+        let records = finished
+            .iter()
+            .map(|f| serde_json::to_value(ConnectionRecord::from_finished(f, &cfg)).unwrap())
+            .collect();
+        (records, stats)
+    }
+}
+
+fn anomalies(r: &Value) -> Vec<&str> {
+    r["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["what"].as_str().unwrap())
+        .collect()
+}
+
+fn tpkt(x224: &[u8]) -> Vec<u8> {
+    let mut v = vec![3, 0];
+    v.extend_from_slice(&((x224.len() + 4) as u16).to_be_bytes());
+    v.extend_from_slice(x224);
+    v
+}
+
+/// X.224 Connection Request (cookie `test`, TLS requested) and a Confirm selecting TLS.
+fn cr() -> Vec<u8> {
+    let cookie = b"Cookie: mstshash=test\r\n";
+    let mut x = vec![(6 + cookie.len() + 8) as u8, 0xE0, 0, 0, 0, 0, 0];
+    x.extend_from_slice(cookie);
+    x.extend_from_slice(&[1, 0, 8, 0, 1, 0, 0, 0]);
+    tpkt(&x)
+}
+
+fn cc_tls() -> Vec<u8> {
+    tpkt(&[14, 0xD0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 1, 0, 0, 0])
+}
+
+fn tls_record(ct: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![ct, 3, 3];
+    v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A TLS connection on `port` up to the server's Confirm; returns the next client and
+/// server sequence numbers.
+fn tls_setup(f: &mut Feed, port: u16) -> (u32, u32) {
+    f.open(port);
+    let cr = cr();
+    f.tcp(true, port, 1001, "AP", &cr);
+    let cc = cc_tls();
+    f.tcp(false, port, 5001, "AP", &cc);
+    (1001 + cr.len() as u32, 5001 + cc.len() as u32)
+}
+
+#[test]
+fn max_flows_evicts_the_least_recently_active() {
+    let mut f = Feed::new(Config {
+        max_flows: 10,
+        ..Config::default()
+    });
+    // Full connections (handshake done): bare SYNs from many ports would be a SYN flood,
+    // which is summarised instead (tests/flood.rs).
+    for port in 40000..40025 {
+        f.open(port);
+        assert!(f.a.open_connections().count() <= 10);
+    }
+    let (records, stats) = f.finish();
+    assert_eq!(records.len(), 25, "evicted connections are still reported");
+    assert!(stats.evicted >= 15);
+    let evicted: Vec<_> = records.iter().filter(|r| r["evicted"] == true).collect();
+    assert_eq!(evicted.len() as u64, stats.evicted);
+    assert_eq!(evicted[0]["client"]["port"], 40000, "the oldest goes first");
+}
+
+#[test]
+fn max_udp_flows_evicts_too() {
+    let mut f = Feed::new(Config {
+        max_udp_flows: 5,
+        ..Config::default()
+    });
+    for port in 40000..40012 {
+        f.udp(port, &[0xff; 32]);
+        assert!(f.a.open_udp_flows().count() <= 5);
+    }
+    let (records, stats) = f.finish();
+    assert_eq!(records.len(), 12);
+    assert!(stats.evicted >= 7);
+}
+
+#[test]
+fn max_stream_buffer_refuses_a_larger_pdu() {
+    let cfg = Config {
+        max_stream_buffer: 1024,
+        ..Config::default()
+    };
+    let mut f = Feed::new(cfg);
+    f.open(40000);
+    // A TPKT claiming 4000 bytes, sent 300 bytes at a time: never buffered past the bound.
+    let mut pdu = tpkt(&[0xF0; 3996]);
+    pdu[4] = 2;
+    let mut seq = 1001;
+    for chunk in pdu.chunks(300) {
+        f.tcp(true, 40000, seq, "AP", chunk);
+        seq += chunk.len() as u32;
+        assert!(f.open_buffered() <= 1024);
+    }
+    // And a TLS handshake record of 2000 bytes after TLS was selected, in pieces.
+    let (cseq, _) = tls_setup(&mut f, 40001);
+    let rec = tls_record(22, &[0x01; 2000]);
+    let mut seq = cseq;
+    for chunk in rec.chunks(300) {
+        f.tcp(true, 40001, seq, "AP", chunk);
+        seq += chunk.len() as u32;
+        assert!(f.open_buffered() <= 1024 + 300);
+    }
+    let (records, _) = f.finish();
+    assert_eq!(anomalies(&records[0]), ["TPKT length beyond the stream buffer bound"]);
+    assert!(anomalies(&records[1]).contains(&"PDU larger than the stream buffer bound"));
+}
+
+#[test]
+fn max_out_of_order_turns_the_hole_into_a_gap() {
+    let mut f = Feed::new(Config {
+        max_out_of_order: 4096,
+        ..Config::default()
+    });
+    f.open(40000);
+    // One byte missing at 1001, then 20 segments of 500 bytes beyond it.
+    for i in 0..20u32 {
+        f.tcp(true, 40000, 1002 + i * 500, "AP", &[0x41; 500]);
+        let c = f.a.open_connections().next().unwrap();
+        assert!(c.tcp.reasm[0].pending_bytes() <= 4096);
+    }
+    let (records, _) = f.finish();
+    assert_eq!(records[0]["tcp"]["gaps"], 1);
+    assert_eq!(records[0]["tcp"]["gap_bytes"], 1);
+    assert_eq!(records[0]["tcp"]["payload_bytes"]["client"], 10_000);
+}
+
+#[test]
+fn tiny_out_of_order_segments_are_bounded_by_count() {
+    let mut f = Feed::new(Config {
+        max_out_of_order: 1 << 20,
+        ..Config::default()
+    });
+    f.open(40000);
+    // 3000 one-byte segments beyond a hole, every other byte (so none merges).
+    for i in 0..3000u32 {
+        f.tcp(true, 40000, 1003 + i * 2, "AP", b"x");
+        let c = f.a.open_connections().next().unwrap();
+        assert!(c.tcp.reasm[0].pending_segments() <= MAX_PENDING_SEGMENTS);
+    }
+    let (records, _) = f.finish();
+    assert!(records[0]["tcp"]["gaps"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn max_handshake_message_drops_a_larger_certificate() {
+    let mut f = Feed::new(Config {
+        max_handshake_message: 1024,
+        ..Config::default()
+    });
+    let (_, sseq) = tls_setup(&mut f, 40000);
+    let mut hello = vec![2, 0, 0, 38, 3, 3];
+    hello.extend_from_slice(&[0; 32]);
+    hello.extend_from_slice(&[0, 0xC0, 0x2F, 0]);
+    let mut cert = vec![11, 0, 0x07, 0xD0]; // 2000 bytes claimed, sent in two records
+    cert.extend_from_slice(&[0; 2000]);
+    let mut seq = sseq;
+    for body in [&hello[..], &cert[..1000], &cert[1000..]] {
+        let r = tls_record(22, body);
+        f.tcp(false, 40000, seq, "AP", &r);
+        seq += r.len() as u32;
+        assert!(f.open_buffered() <= 1024);
+    }
+    let (records, _) = f.finish();
+    assert_eq!(anomalies(&records[0]), ["TLS handshake message larger than the bound"]);
+    assert_eq!(records[0]["tls"]["version"], "1.2");
+}
+
+#[test]
+fn max_app_records_stops_parsing() {
+    let mut f = Feed::new(Config {
+        max_app_records: 3,
+        ..Config::default()
+    });
+    let (mut seq, _) = tls_setup(&mut f, 40000);
+    for _ in 0..10 {
+        let r = tls_record(23, &[0xAA; 100]);
+        f.tcp(true, 40000, seq, "AP", &r);
+        seq += r.len() as u32;
+    }
+    let (records, _) = f.finish();
+    let r = &records[0];
+    // Counting stops with the first record past the bound.
+    assert_eq!(r["tls"]["application_data_records"]["client"], 4);
+    let app_events = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap().contains("application data"))
+        .count();
+    assert_eq!(app_events, 3);
+}
+
+#[test]
+fn max_handshake_records_stops_parsing() {
+    let mut f = Feed::new(Config {
+        max_handshake_records: 10,
+        ..Config::default()
+    });
+    let (mut seq, _) = tls_setup(&mut f, 40000);
+    // An endless handshake: empty HelloRequest messages, one record each.
+    for _ in 0..100 {
+        let r = tls_record(22, &[0, 0, 0, 0]);
+        f.tcp(true, 40000, seq, "AP", &r);
+        seq += r.len() as u32;
+    }
+    let (records, _) = f.finish();
+    let r = &records[0];
+    assert_eq!(
+        anomalies(r),
+        ["more TLS handshake records than the bound: parsing stopped"]
+    );
+    let hs_events = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["from"] == "client" && e["event"].as_str().unwrap().starts_with("TLS"))
+        .count();
+    assert_eq!(hs_events, 10);
+}
+
+#[test]
+fn max_events_bounds_the_timeline() {
+    let mut f = Feed::new(Config {
+        max_events: 8,
+        ..Config::default()
+    });
+    f.open(40000);
+    for i in 0..20u32 {
+        f.tcp(true, 40000, 1001 + i, "F", &[]);
+        f.tcp(false, 40000, 5001 + i, "R", &[]);
+    }
+    let (records, _) = f.finish();
+    assert_eq!(records[0]["timeline"].as_array().unwrap().len(), 8);
+    assert!(records[0]["timeline_dropped"].as_u64().unwrap() > 0);
+}
+
+fn finished_ports(v: &[Finished]) -> Vec<u16> {
+    v.iter()
+        .filter_map(|f| match f {
+            Finished::Tcp(c) => Some(c.client.port),
+            Finished::Udp(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn idle_timeout_finishes_a_quiet_connection() {
+    let mut f = Feed::new(Config {
+        idle_timeout_secs: 10,
+        ..Config::default()
+    });
+    f.open(40000);
+    f.tcp(true, 40000, 1001, "AP", &cr());
+    f.wait(5);
+    f.open(40001);
+    assert!(f.a.take_finished().is_empty(), "5 s quiet is not idle");
+    f.wait(6);
+    f.open(40002);
+    assert_eq!(finished_ports(&f.a.take_finished()), [40000]);
+    let (records, _) = f.finish();
+    assert_eq!(records.len(), 2, "the two still open end with the capture");
+}
+
+#[test]
+fn close_linger_retires_a_closed_connection() {
+    let mut f = Feed::new(Config {
+        close_linger_secs: 2,
+        ..Config::default()
+    });
+    f.open(40000);
+    f.tcp(true, 40000, 1001, "R", &[]);
+    f.wait(1);
+    f.open(40001);
+    assert!(f.a.take_finished().is_empty(), "still lingering after 1 s");
+    f.wait(2);
+    f.open(40002);
+    assert_eq!(finished_ports(&f.a.take_finished()), [40000]);
+}
+
+#[test]
+fn max_buffered_bytes_bounds_all_connections_together() {
+    let cap = 10_000;
+    let mut f = Feed::new(Config {
+        max_out_of_order: 8192,
+        max_buffered_bytes: cap,
+        ..Config::default()
+    });
+    // Each connection holds 6000 bytes behind a hole: the second one takes the total over,
+    // and the least recently active connection holding bytes is evicted.
+    for port in 40000..40004 {
+        f.open(port);
+        for i in 0..12u32 {
+            f.tcp(true, port, 1002 + i * 500, "AP", &[0x41; 500]);
+            assert!(f.a.buffered() <= cap, "total {} over {cap}", f.a.buffered());
+        }
+    }
+    let (records, stats) = f.finish();
+    assert!(stats.evicted_for_memory >= 1);
+    let evicted: Vec<_> = records.iter().filter(|r| r["evicted"] == true).collect();
+    assert_eq!(evicted.len() as u64, stats.evicted_for_memory);
+    for r in evicted {
+        assert!(
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["code"] == "capture_incomplete"),
+            "an evicted connection says its capture is incomplete"
+        );
+    }
+}
+
+/// docs/limits.md gives every configurable bound with the default the code really has.
+#[test]
+fn limits_md_states_every_default() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/limits.md")).unwrap();
+    let d = Config::default();
+    for (field, value) in [
+        ("max_flows", d.max_flows as u64),
+        ("max_udp_flows", d.max_udp_flows as u64),
+        ("max_stream_buffer", d.max_stream_buffer as u64),
+        ("max_out_of_order", d.max_out_of_order as u64),
+        ("max_handshake_message", d.max_handshake_message as u64),
+        ("max_app_records", d.max_app_records as u64),
+        ("max_handshake_records", d.max_handshake_records as u64),
+        ("max_events", d.max_events as u64),
+        ("max_buffered_bytes", d.max_buffered_bytes as u64),
+        ("idle_timeout_secs", d.idle_timeout_secs),
+        ("close_linger_secs", d.close_linger_secs),
+    ] {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{field}` |")))
+            .unwrap_or_else(|| panic!("docs/limits.md has no row for {field}"));
+        assert!(
+            row.contains(&format!("| `{value}`")),
+            "{field}: default {value} not in {row}"
+        );
+        let test = row.rsplit('|').nth(1).unwrap();
+        let name = test.trim().split('`').nth(1).unwrap();
+        assert!(
+            include_str!("limits.rs").contains(&format!("fn {name}()")),
+            "{field}: test {name} does not exist"
+        );
+    }
+    let seg = format!("{MAX_PENDING_SEGMENTS} (`MAX_PENDING_SEGMENTS`)");
+    assert!(doc.contains(&seg));
+}
