@@ -12,8 +12,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::IpAddr;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
@@ -23,8 +22,13 @@ use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
 use crate::flow::table::{FlowTable, LastSeen};
 use crate::flow::tcp::At;
-use crate::flow::{Endpoint, FlowKey, Side};
+use crate::flow::{Endpoint, FlowKey};
 use crate::ts::Ts;
+
+mod flood;
+
+pub use flood::SynFlood;
+use flood::{is_bare_syn, Floods, HalfOpen, FLOOD_QUIET_SECS, HALF_OPEN_SYNS, MAX_FLOODS, MAX_FLOOD_SOURCES};
 
 /// Counters over the whole input.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -52,52 +56,16 @@ pub struct Stats {
     pub empty_frames: u64,
 }
 
-/// A SYN flood against one server: half-open connections (SYNs only, never answered).
-#[derive(Debug, Clone, Serialize)]
-pub struct SynFlood {
-    pub server: Endpoint,
-    /// Half-open connections summarised here (not reported one by one).
-    pub half_open: u64,
-    pub syns: u64,
-    /// Distinct source addresses (counting stops at `sources_counted_up_to`).
-    pub sources: u64,
-    pub sources_counted_up_to: u64,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub frames: [u64; 2],
-    #[serde(skip)]
-    first_ts: Ts,
-    #[serde(skip)]
-    last_ts: Ts,
+/// Why a flow leaves the table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retire {
+    /// Closed or idle: it ended.
+    Ended,
+    /// Pushed out by a bound before it ended.
+    Evicted,
+    /// Still open when the input ended.
+    CaptureEnd,
 }
-
-impl SynFlood {
-    /// One line for reports.
-    pub fn describe(&self) -> String {
-        format!(
-            "SYN flood: {} half-open connections ({} SYNs, never answered) from {}{} sources to {}:{}, {} to {} (frames {}-{}); summarised here, not reported one by one",
-            self.half_open,
-            self.syns,
-            if self.sources >= self.sources_counted_up_to { "at least " } else { "" },
-            self.sources,
-            self.server.ip,
-            self.server.port,
-            self.first_seen,
-            self.last_seen,
-            self.frames[0],
-            self.frames[1]
-        )
-    }
-}
-
-/// Distinct sources counted per flood before the count stops.
-const MAX_FLOOD_SOURCES: usize = 100_000;
-/// Floods remembered (one per attacked server and episode).
-const MAX_FLOODS: usize = 256;
-/// A flood is over when its server has seen no new half-open attempt for this long.
-const FLOOD_QUIET_SECS: i64 = 60;
-/// SYNs of one attempt kept in a half-open entry; more make it a full connection.
-const HALF_OPEN_SYNS: usize = 4;
 
 /// A connection or RDP-UDP flow that will see no more packets.
 #[derive(Debug, Clone)]
@@ -123,61 +91,6 @@ impl Finished {
     }
 }
 
-/// A connection attempt that has so far only sent SYNs (same ISN, no payload): what a full
-/// [`Connection`] would have learnt from them, in a few dozen bytes. Replayed into a
-/// connection as soon as anything else arrives, so results are the same as if it had been
-/// one all along.
-#[derive(Debug, Clone, Copy)]
-struct HalfOpen {
-    /// `None` while its server is under a SYN flood: it gets an id when answered.
-    id: Option<u64>,
-    client: Endpoint,
-    server: Endpoint,
-    isn: u32,
-    window: u16,
-    syns: [(At, Option<u16>); HALF_OPEN_SYNS],
-    n: usize,
-}
-
-impl HalfOpen {
-    fn first(&self) -> At {
-        self.syns[0].0
-    }
-
-    fn last(&self) -> At {
-        self.syns.get(self.n.saturating_sub(1)).map_or(self.syns[0].0, |s| s.0)
-    }
-
-    /// Whether `h` (from the client) is one more copy of the same SYN.
-    fn takes(&self, h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
-        is_bare_syn(h, payload, missing) && h.seq == self.isn && self.n < HALF_OPEN_SYNS
-    }
-
-    fn into_connection(self, id: u64, cfg: &Config) -> Connection {
-        let mut c = Connection::new(id, self.client, self.server, self.first(), false);
-        for (at, mss) in self.syns.iter().take(self.n) {
-            let h = TcpHeader {
-                src_port: self.client.port,
-                dst_port: self.server.port,
-                seq: self.isn,
-                ack: 0,
-                syn: true,
-                ack_flag: false,
-                fin: false,
-                rst: false,
-                window: self.window,
-                mss: *mss,
-            };
-            c.on_tcp(Side::Client, *at, &h, &[], 0, cfg);
-        }
-        c
-    }
-}
-
-fn is_bare_syn(h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
-    h.syn && !h.ack_flag && !h.fin && !h.rst && payload.is_empty() && missing == 0
-}
-
 /// What the TCP flow table holds.
 enum Flow {
     HalfOpen(HalfOpen),
@@ -192,20 +105,6 @@ impl LastSeen for Flow {
             Flow::Full(c, _) => c.last.ts,
         }
     }
-}
-
-/// SYN-flood bookkeeping.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-#[derive(Default)]
-struct Floods {
-    /// Half-open entries in the table per server.
-    half_open: FastMap<Endpoint, u32>,
-    /// Servers under a flood now: index into `Stats::syn_floods`, last new attempt.
-    active: FastMap<Endpoint, (usize, Ts)>,
-    /// The latest flood of each server that had one.
-    latest: FastMap<Endpoint, usize>,
-    sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
 }
 
 pub struct Analyzer {
@@ -351,7 +250,7 @@ impl Analyzer {
                 }
                 // Same 4-tuple, new initial sequence number: the old connection is over.
                 if let Some(old) = self.tcp.remove(&key) {
-                    self.retire(old, false);
+                    self.retire(old, Retire::Ended);
                 }
             }
             Some(Flow::HalfOpen(ho)) => {
@@ -371,7 +270,7 @@ impl Analyzer {
                 };
                 self.half_open_gone(ho.server);
                 if new_attempt {
-                    self.retire(Flow::HalfOpen(ho), false);
+                    self.retire(Flow::HalfOpen(ho), Retire::Ended);
                 } else {
                     // Answered (or anything else): it becomes a connection, as if it had
                     // been one from its first SYN.
@@ -583,40 +482,37 @@ impl Analyzer {
 
     fn retire_evicted(&mut self, evicted: Vec<Flow>) {
         for f in evicted {
-            self.retire(f, true);
+            self.retire(f, Retire::Evicted);
         }
     }
 
     /// A flow leaves the table: it is finished (or summarised in a flood).
-    fn retire(&mut self, f: Flow, evicted: bool) {
-        match f {
-            Flow::Full(mut c, b) => {
+    fn retire(&mut self, f: Flow, why: Retire) {
+        let mut c = match f {
+            Flow::Full(c, b) => {
                 self.buffered = self.buffered.saturating_sub(b);
-                if evicted {
-                    c.evicted = true;
-                    self.stats.evicted += 1;
-                }
-                c.finish(&self.cfg);
-                self.open_ids.remove(&c.id);
-                self.finished.push(Finished::Tcp(c));
+                c
             }
             Flow::HalfOpen(h) => {
                 self.half_open_gone(h.server);
-                if self.flood_of(&h).is_some() || h.id.is_none() {
+                let Some(id) = h.id.filter(|_| self.flood_of(&h).is_none()) else {
                     self.summarise(h);
                     return;
-                }
-                let Some(id) = h.id else { return };
-                let mut c = h.into_connection(id, &self.cfg);
-                if evicted {
-                    c.evicted = true;
-                    self.stats.evicted += 1;
-                }
-                c.finish(&self.cfg);
-                self.open_ids.remove(&id);
-                self.finished.push(Finished::Tcp(Box::new(c)));
+                };
+                Box::new(h.into_connection(id, &self.cfg))
             }
+        };
+        match why {
+            Retire::Ended => {}
+            Retire::Evicted => {
+                c.evicted = true;
+                self.stats.evicted += 1;
+            }
+            Retire::CaptureEnd => c.open_at_end = !c.tcp.closed(),
         }
+        c.finish(&self.cfg);
+        self.open_ids.remove(&c.id);
+        self.finished.push(Finished::Tcp(c));
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
@@ -664,7 +560,7 @@ impl Analyzer {
             }
         });
         for f in done_tcp {
-            self.retire(f, false);
+            self.retire(f, Retire::Ended);
         }
         let done_udp = self.udp.drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
         for f in done_udp {
@@ -704,28 +600,7 @@ impl Analyzer {
     /// End of input: everything still open is finished, all returned in id order.
     pub fn finish(mut self) -> (Vec<Finished>, Stats) {
         for f in self.tcp.drain_all() {
-            match f {
-                Flow::Full(mut c, b) => {
-                    self.buffered = self.buffered.saturating_sub(b);
-                    c.open_at_end = !c.tcp.closed();
-                    c.finish(&self.cfg);
-                    self.open_ids.remove(&c.id);
-                    self.finished.push(Finished::Tcp(c));
-                }
-                Flow::HalfOpen(h) => {
-                    self.half_open_gone(h.server);
-                    if self.flood_of(&h).is_some() || h.id.is_none() {
-                        self.summarise(h);
-                        continue;
-                    }
-                    let Some(id) = h.id else { continue };
-                    let mut c = h.into_connection(id, &self.cfg);
-                    c.open_at_end = true;
-                    c.finish(&self.cfg);
-                    self.open_ids.remove(&id);
-                    self.finished.push(Finished::Tcp(Box::new(c)));
-                }
-            }
+            self.retire(f, Retire::CaptureEnd);
         }
         for f in self.udp.drain_all() {
             self.open_ids.remove(&f.id);

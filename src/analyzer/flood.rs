@@ -1,0 +1,131 @@
+//! SYN floods and half-open attempts: a connection that has only sent SYNs is kept as a
+//! small entry until the server answers, and when one server has more such entries than a
+//! flood threshold, its unanswered attempts are summarised instead of reported one by one.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::conn::Connection;
+use crate::decode::TcpHeader;
+use crate::flow::tcp::At;
+use crate::flow::{Endpoint, Side};
+use crate::ts::Ts;
+
+/// A SYN flood against one server: half-open connections (SYNs only, never answered).
+#[derive(Debug, Clone, Serialize)]
+pub struct SynFlood {
+    pub server: Endpoint,
+    /// Half-open connections summarised here (not reported one by one).
+    pub half_open: u64,
+    pub syns: u64,
+    /// Distinct source addresses (counting stops at `sources_counted_up_to`).
+    pub sources: u64,
+    pub sources_counted_up_to: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub frames: [u64; 2],
+    #[serde(skip)]
+    pub(super) first_ts: Ts,
+    #[serde(skip)]
+    pub(super) last_ts: Ts,
+}
+
+impl SynFlood {
+    /// One line for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "SYN flood: {} half-open connections ({} SYNs, never answered) from {}{} sources to {}:{}, {} to {} (frames {}-{}); summarised here, not reported one by one",
+            self.half_open,
+            self.syns,
+            if self.sources >= self.sources_counted_up_to { "at least " } else { "" },
+            self.sources,
+            self.server.ip,
+            self.server.port,
+            self.first_seen,
+            self.last_seen,
+            self.frames[0],
+            self.frames[1]
+        )
+    }
+}
+
+/// Distinct sources counted per flood before the count stops.
+pub(super) const MAX_FLOOD_SOURCES: usize = 100_000;
+/// Floods remembered (one per attacked server and episode).
+pub(super) const MAX_FLOODS: usize = 256;
+/// A flood is over when its server has seen no new half-open attempt for this long.
+pub(super) const FLOOD_QUIET_SECS: i64 = 60;
+/// SYNs of one attempt kept in a half-open entry; more make it a full connection.
+pub(super) const HALF_OPEN_SYNS: usize = 4;
+
+/// A connection attempt that has so far only sent SYNs (same ISN, no payload): what a full
+/// [`Connection`] would have learnt from them, in a few dozen bytes. Replayed into a
+/// connection as soon as anything else arrives, so results are the same as if it had been
+/// one all along.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HalfOpen {
+    /// `None` while its server is under a SYN flood: it gets an id when answered.
+    pub(super) id: Option<u64>,
+    pub(super) client: Endpoint,
+    pub(super) server: Endpoint,
+    pub(super) isn: u32,
+    pub(super) window: u16,
+    pub(super) syns: [(At, Option<u16>); HALF_OPEN_SYNS],
+    pub(super) n: usize,
+}
+
+impl HalfOpen {
+    pub(super) fn first(&self) -> At {
+        self.syns[0].0
+    }
+
+    pub(super) fn last(&self) -> At {
+        self.syns.get(self.n.saturating_sub(1)).map_or(self.syns[0].0, |s| s.0)
+    }
+
+    /// Whether `h` (from the client) is one more copy of the same SYN.
+    pub(super) fn takes(&self, h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
+        is_bare_syn(h, payload, missing) && h.seq == self.isn && self.n < HALF_OPEN_SYNS
+    }
+
+    pub(super) fn into_connection(self, id: u64, cfg: &Config) -> Connection {
+        let mut c = Connection::new(id, self.client, self.server, self.first(), false);
+        for (at, mss) in self.syns.iter().take(self.n) {
+            let h = TcpHeader {
+                src_port: self.client.port,
+                dst_port: self.server.port,
+                seq: self.isn,
+                ack: 0,
+                syn: true,
+                ack_flag: false,
+                fin: false,
+                rst: false,
+                window: self.window,
+                mss: *mss,
+            };
+            c.on_tcp(Side::Client, *at, &h, &[], 0, cfg);
+        }
+        c
+    }
+}
+
+pub(super) fn is_bare_syn(h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
+    h.syn && !h.ack_flag && !h.fin && !h.rst && payload.is_empty() && missing == 0
+}
+
+/// SYN-flood bookkeeping.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+#[derive(Default)]
+pub(super) struct Floods {
+    /// Half-open entries in the table per server.
+    pub(super) half_open: FastMap<Endpoint, u32>,
+    /// Servers under a flood now: index into `Stats::syn_floods`, last new attempt.
+    pub(super) active: FastMap<Endpoint, (usize, Ts)>,
+    /// The latest flood of each server that had one.
+    pub(super) latest: FastMap<Endpoint, usize>,
+    pub(super) sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
+}
