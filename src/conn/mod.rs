@@ -111,6 +111,11 @@ impl Connection {
                 d.feed(s, at, chunk, &mut ctx);
             }
         });
+        if self.decoders.get(side.index()).is_some_and(StreamDecoder::is_done) {
+            if let Some(r) = self.tcp.reasm.get_mut(side.index()) {
+                r.content_done();
+            }
+        }
         if !was_established && self.tcp.established.is_some() {
             self.timeline.push(max, at, side, EventKind::HandshakeAck);
         }

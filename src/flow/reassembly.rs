@@ -32,6 +32,9 @@ pub struct Reassembler {
     pub dropped_segments: u32,
     /// The last few delivered bytes to compare retransmitted data against.
     recent: Recent,
+    /// The stream's content no longer matters (its decoder is done): stop keeping the tail
+    /// for conflict checks; sequence tracking and counters go on.
+    content_done: bool,
 }
 
 /// A ring of the last [`RECENT`] bytes of the stream: delivering a segment copies it once
@@ -225,12 +228,23 @@ impl Reassembler {
         }
     }
 
+    /// The decoder of this direction has decided: from now on only sequence numbers and
+    /// counters are kept (no copy of delivered bytes, no conflict checks).
+    pub fn content_done(&mut self) {
+        if !self.content_done {
+            self.content_done = true;
+            self.recent = Recent::default();
+        }
+    }
+
     fn deliver(&mut self, data: &[u8], out: &mut dyn FnMut(Chunk<'_>)) {
         if let Some(next) = self.next.as_mut() {
             *next = next.wrapping_add(data.len() as u32);
         }
-        // Keep the tail of the stream for conflict checks.
-        self.recent.push(data);
+        // Keep the tail of the stream for conflict checks while the content matters.
+        if !self.content_done {
+            self.recent.push(data);
+        }
         out(Chunk::Data(data));
     }
 
@@ -258,6 +272,9 @@ impl Reassembler {
     /// `data` starts `overlap` bytes before the next expected byte; compare that
     /// part with what we delivered.
     fn check_conflict(&mut self, data: &[u8], overlap: usize) {
+        if self.content_done {
+            return;
+        }
         let n = overlap.min(data.len());
         let new = data.get(..n).unwrap_or_default();
         if self.recent.matches(overlap, new) == Some(false) {
