@@ -21,9 +21,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    if let Ok(p) = mcs_domain::parse(data) {
-        if let mcs_domain::DomainPdu::DisconnectProviderUltimatum { reason } = p {
-            let _ = mcs_domain::ultimatum_reason_name(reason);
-        }
+    if let Ok(mcs_domain::DomainPdu::DisconnectProviderUltimatum { reason }) = mcs_domain::parse(data) {
+        let _ = mcs_domain::ultimatum_reason_name(reason);
     }
 });
