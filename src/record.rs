@@ -379,6 +379,14 @@ impl ConnectionRecord {
         }
     }
 
+    /// The code of the connection's cause (its first error finding), or "unexplained".
+    pub fn cause(&self) -> &'static str {
+        self.findings
+            .iter()
+            .find(|f| f.severity == crate::diagnosis::Severity::Error)
+            .map_or("unexplained", |f| f.code)
+    }
+
     /// Apply `--redact` when configured (every record passes through here on its way out).
     fn redacted(mut self, cfg: &Config) -> ConnectionRecord {
         if let Some(r) = &cfg.redact {

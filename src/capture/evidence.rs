@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use pcap::{Capture, Precision, Savefile};
 
 use crate::decode::{self, LinkType, Transport};
-use crate::diagnosis::{Outcome, Severity};
+use crate::diagnosis::Outcome;
 use crate::flow::Endpoint;
 use crate::record::ConnectionRecord;
 
@@ -24,12 +24,7 @@ struct Target {
 
 /// The file name for a connection's evidence: `ID-CAUSE.pcap`.
 pub fn file_name(r: &ConnectionRecord) -> String {
-    let cause = r
-        .findings
-        .iter()
-        .find(|f| f.severity == Severity::Error)
-        .map_or("unexplained", |f| f.code);
-    format!("{:04}-{cause}.pcap", r.id)
+    format!("{:04}-{}.pcap", r.id, r.cause())
 }
 
 /// Write a pcap per failed connection of `records` (all from `input`) into `dir`.

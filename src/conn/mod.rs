@@ -9,6 +9,7 @@ pub mod udp;
 
 use crate::config::Config;
 use crate::decode::TcpHeader;
+use crate::flow::reassembly::Chunk;
 use crate::flow::table::LastSeen;
 use crate::flow::tcp::{At, Segment, TcpTracker};
 use crate::flow::{Endpoint, Side};
@@ -38,6 +39,22 @@ pub struct Connection {
     pub frame_count: u64,
 }
 
+/// Hand reassembled bytes (or a gap) of side `s` to that side's decoder.
+fn feed(
+    decoders: &mut [StreamDecoder; 2],
+    facts: &mut RdpFacts,
+    timeline: &mut Timeline,
+    cfg: &Config,
+    at: At,
+    s: Side,
+    chunk: Chunk<'_>,
+) {
+    let mut ctx = Ctx { facts, timeline, cfg };
+    if let Some(d) = decoders.get_mut(s.index()) {
+        d.feed(s, at, chunk, &mut ctx);
+    }
+}
+
 impl LastSeen for Connection {
     fn last_seen(&self) -> Ts {
         self.last.ts
@@ -64,11 +81,7 @@ impl Connection {
     }
 
     pub fn side_of(&self, src: Endpoint) -> Side {
-        if src == self.client {
-            Side::Client
-        } else {
-            Side::Server
-        }
+        crate::flow::side_of(self.client, src)
     }
 
     /// Whether this SYN starts a new connection on a 4-tuple we already track.
@@ -102,14 +115,7 @@ impl Connection {
             missing,
         };
         tcp.on_segment(side, at, &seg, cfg.max_out_of_order, &mut |s, chunk| {
-            let mut ctx = Ctx {
-                facts: &mut *facts,
-                timeline: &mut *timeline,
-                cfg,
-            };
-            if let Some(d) = decoders.get_mut(s.index()) {
-                d.feed(s, at, chunk, &mut ctx);
-            }
+            feed(decoders, facts, timeline, cfg, at, s, chunk)
         });
         if self.decoders.get(side.index()).is_some_and(StreamDecoder::is_done) {
             if let Some(r) = self.tcp.reasm.get_mut(side.index()) {
@@ -138,16 +144,7 @@ impl Connection {
             ..
         } = self;
         let at = *last;
-        tcp.flush(&mut |s, chunk| {
-            let mut ctx = Ctx {
-                facts: &mut *facts,
-                timeline: &mut *timeline,
-                cfg,
-            };
-            if let Some(d) = decoders.get_mut(s.index()) {
-                d.feed(s, at, chunk, &mut ctx);
-            }
-        });
+        tcp.flush(&mut |s, chunk| feed(decoders, facts, timeline, cfg, at, s, chunk));
         for (d, side) in decoders.iter_mut().zip([Side::Client, Side::Server]) {
             if d.inside_pdu() {
                 facts.anomaly(at, side, "stream ended inside a PDU: its length promised more bytes");

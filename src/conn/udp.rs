@@ -56,11 +56,7 @@ impl UdpFlow {
     }
 
     pub fn side_of(&self, src: Endpoint) -> Side {
-        if src == self.client {
-            Side::Client
-        } else {
-            Side::Server
-        }
+        crate::flow::side_of(self.client, src)
     }
 
     pub fn on_datagram(&mut self, side: Side, at: At, payload: &[u8], cfg: &Config) {

@@ -58,6 +58,15 @@ impl Side {
     }
 }
 
+/// The side a packet from `src` comes from, in a flow whose client is `client`.
+pub fn side_of(client: Endpoint, src: Endpoint) -> Side {
+    if src == client {
+        Side::Client
+    } else {
+        Side::Server
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Endpoint {
     pub ip: IpAddr,

@@ -1,6 +1,6 @@
 //! The analysis thread of the live pipeline and the threads around it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +14,9 @@ use super::snapshot::{ConnView, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
 use crate::capture::{self, live::Live, CaptureCounters, CaptureMsg, Filter};
 use crate::config::Config;
-use crate::diagnosis::{retry, Outcome, Severity};
+use crate::diagnosis::retry;
 use crate::record::ConnectionRecord;
+use crate::report::summary::Summary;
 use crate::ts::Ts;
 
 /// Receives each connection as it ends.
@@ -126,7 +127,7 @@ pub fn spawn(opts: Options) -> Handle {
             history: VecDeque::new(),
             max_history: history,
             store: FrameStore::new(frame_store_bytes),
-            counts: Counts::default(),
+            counts: Summary::new(),
             on_finished,
             shared: Arc::clone(&s2),
             source: source_name,
@@ -148,14 +149,6 @@ pub fn spawn(opts: Options) -> Handle {
     }
 }
 
-#[derive(Default)]
-struct Counts {
-    success: u64,
-    failed: u64,
-    incomplete: u64,
-    by_cause: BTreeMap<String, u64>,
-}
-
 struct Engine {
     analyzer: Analyzer,
     cfg: Config,
@@ -163,7 +156,7 @@ struct Engine {
     history: VecDeque<(ConnView, Ts)>,
     max_history: usize,
     store: FrameStore,
-    counts: Counts,
+    counts: Summary,
     on_finished: Option<RecordSink>,
     shared: Arc<Shared>,
     source: String,
@@ -223,19 +216,7 @@ impl Engine {
             let mut r = ConnectionRecord::from_finished(&f, &self.cfg);
             let (start, end) = f.span();
             self.linker.link(&mut r, start, end);
-            match r.outcome {
-                Outcome::Success => self.counts.success += 1,
-                Outcome::Incomplete => self.counts.incomplete += 1,
-                Outcome::Failed => {
-                    self.counts.failed += 1;
-                    let cause = r
-                        .findings
-                        .iter()
-                        .find(|f| f.severity == Severity::Error)
-                        .map_or("unexplained", |f| f.code);
-                    *self.counts.by_cause.entry(cause.to_string()).or_default() += 1;
-                }
-            }
+            self.counts.add(&r);
             if let Some(cb) = self.on_finished.as_mut() {
                 cb(&r);
             }
@@ -338,7 +319,7 @@ impl Engine {
             success: self.counts.success,
             failed: self.counts.failed,
             incomplete: self.counts.incomplete,
-            failures_by_cause: self.counts.by_cause.clone(),
+            failures_by_cause: self.counts.failures_by_cause.clone(),
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,

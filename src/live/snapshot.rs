@@ -51,27 +51,20 @@ impl Snapshot {
             ended: true,
             ..Default::default()
         };
+        let mut counts = crate::report::summary::Summary::new();
         for r in records {
             s.frames = s.frames.max(r.frames[1]);
-            match r.outcome {
-                crate::diagnosis::Outcome::Success => s.success += 1,
-                crate::diagnosis::Outcome::Incomplete => s.incomplete += 1,
-                crate::diagnosis::Outcome::Failed => {
-                    s.failed += 1;
-                    let cause = r
-                        .findings
-                        .iter()
-                        .find(|f| f.severity == crate::diagnosis::Severity::Error)
-                        .map_or("unexplained", |f| f.code);
-                    *s.failures_by_cause.entry(cause.to_string()).or_default() += 1;
-                }
-            }
+            counts.add(&r);
             s.conns.push(ConnView {
                 record: r,
                 open: false,
                 rtt_ms: Vec::new(),
             });
         }
+        s.success = counts.success;
+        s.failed = counts.failed;
+        s.incomplete = counts.incomplete;
+        s.failures_by_cause = counts.failures_by_cause;
         s
     }
 }

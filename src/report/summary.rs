@@ -49,12 +49,7 @@ impl Summary {
             Outcome::Success => self.success += 1,
             Outcome::Failed => {
                 self.failed += 1;
-                let cause = r
-                    .findings
-                    .iter()
-                    .find(|f| f.severity == crate::diagnosis::Severity::Error)
-                    .map_or("unexplained", |f| f.code);
-                *self.failures_by_cause.entry(cause.to_string()).or_default() += 1;
+                *self.failures_by_cause.entry(r.cause().to_string()).or_default() += 1;
             }
             Outcome::Incomplete => self.incomplete += 1,
         }
