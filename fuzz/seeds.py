@@ -68,7 +68,7 @@ def ip_of(link, f):
 
 def transport(ip):
     """(proto, src, dst, sport, dport, seq, payload) or None."""
-    if not ip:
+    if len(ip) < 28:
         return None
     if ip[0] >> 4 == 4:
         ihl, proto, total = (ip[0] & 15) * 4, ip[9], struct.unpack(">H", ip[2:4])[0]
@@ -111,8 +111,15 @@ def main():
         if raw[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
             put("pipeline", raw)
         streams, udp = {}, {}
-        for link, f in frames(raw):
-            t = transport(ip_of(link, f))
+        try:
+            parsed = list(frames(raw))
+        except (struct.error, IndexError):
+            parsed = []  # fixtures/malformed: whole file is a pipeline seed only
+        for link, f in parsed:
+            try:
+                t = transport(ip_of(link, f))
+            except (struct.error, IndexError):
+                continue  # a hostile frame
             if not t or not t[6]:
                 continue
             proto, src, dst, sport, dport, seq, payload = t

@@ -84,6 +84,9 @@ fn flow_table_stays_bounded_and_the_flood_is_summarised() {
         most = most.max(a.tracked().0);
     }
     assert!(most <= MAX_FLOWS, "{most} flows tracked at once");
+    // Live views list the lone attempt while it waits, never the flood's half-open entries.
+    let open: Vec<u64> = a.open_connections().map(|c| c.id).collect();
+    assert_eq!(open, [1]);
     let (finished, stats) = a.finish();
     assert!(stats.peak_flows <= MAX_FLOWS as u64);
     assert_eq!(stats.syn_floods.len(), 1, "{:?}", stats.syn_floods);
@@ -129,4 +132,41 @@ fn cli_reports_the_flood_in_text_and_json() {
         ),
         "{text}"
     );
+}
+
+/// A real capture of a client whose SYNs are dropped (fixtures/lab/tcp-syn-dropped.pcap: six
+/// SYNs, never answered). While it waits, the attempt is listed as an open connection (what a
+/// live view shows), with every SYN so far, from its first SYN on, and under one id, across
+/// the switch from a small half-open entry to a full connection.
+#[test]
+fn an_unanswered_attempt_is_listed_while_it_waits() {
+    use rdpscope::capture::{file, Filter};
+    let cfg = Config::default();
+    let mut a = Analyzer::new(cfg.clone(), 1);
+    let mut seen = Vec::new();
+    file::read(
+        Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/lab/tcp-syn-dropped.pcap"
+        )),
+        &Filter::Ports(vec![3389]),
+        &mut |f| {
+            a.on_frame(f.number, f.ts, f.link, f.data, f.wire_len);
+            let open: Vec<_> = a.open_connections().map(|c| c.into_owned()).collect();
+            assert_eq!(open.len(), 1, "frame {}", f.number);
+            let r = rdpscope::record::ConnectionRecord::from_tcp(&open[0], &cfg);
+            let tcp = r.tcp.as_ref().unwrap();
+            assert_eq!(
+                (r.id, tcp.syn_count, r.frames[0]),
+                (1, f.number as u32, 1),
+                "frame {}",
+                f.number
+            );
+            assert_eq!(r.server.port, 3389);
+            seen.push(f.number);
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
 }

@@ -12,6 +12,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
@@ -155,12 +156,14 @@ impl Analyzer {
         self.next_id
     }
 
-    /// Connections currently tracked (for live views). Attempts that have only sent SYNs
-    /// are not connections yet and are not listed.
-    pub fn open_connections(&self) -> impl Iterator<Item = &Connection> {
+    /// Connections currently tracked (for live views), attempts that have so far only sent
+    /// SYNs included: those are built from their small entry on each call (a firewall that
+    /// drops SYNs is the failure a live user most needs to see while it happens). Attempts
+    /// against a server under a SYN flood have no id and are counted in its summary instead.
+    pub fn open_connections(&self) -> impl Iterator<Item = Cow<'_, Connection>> {
         self.tcp.values().filter_map(|f| match f {
-            Flow::Full(c, _) => Some(&**c),
-            Flow::HalfOpen(_) => None,
+            Flow::Full(c, _) => Some(Cow::Borrowed(&**c)),
+            Flow::HalfOpen(h) => h.id.map(|id| Cow::Owned(h.into_connection(id, &self.cfg))),
         })
     }
 

@@ -248,7 +248,7 @@ impl Engine {
                         self.analyzer
                             .open_connections()
                             .find(|c| c.id == id)
-                            .map(|c| ConnectionRecord::from_tcp(c, &self.cfg))
+                            .map(|c| ConnectionRecord::from_tcp(&c, &self.cfg))
                     });
                 self.status = Some(match rec {
                     None => format!("connection #{id} is no longer kept"),
@@ -292,7 +292,7 @@ impl Engine {
             .analyzer
             .open_connections()
             .map(|c| ConnView {
-                record: ConnectionRecord::from_tcp(c, &self.cfg),
+                record: ConnectionRecord::from_tcp(&c, &self.cfg),
                 open: true,
                 rtt_ms: c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
             })

@@ -1,4 +1,4 @@
-//! MCS/GCC parser tests on real bytes from the fixtures.
+//! MCS/GCC parser tests on real bytes from the fixtures; included from mod.rs under #[cfg(test)].
 use super::*;
 use proptest::prelude::*;
 
