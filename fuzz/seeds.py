@@ -5,7 +5,8 @@
 
 x224, tls, tcp: each TCP direction's payload of every fixture, put in sequence order;
 x224 also each TPKT PDU, mcs each X.224 Data payload (MCS/GCC), rdpeudp each UDP payload and
-each flow in the target's framing, pipeline every classic pcap fixture as it is.
+each flow in the target's framing, socks each TCP conversation in its target's framing (the
+sender of the first payload taken as the client), pipeline every classic pcap fixture as it is.
 """
 import hashlib
 import pathlib
@@ -110,7 +111,7 @@ def main():
         raw = cap.read_bytes()
         if raw[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
             put("pipeline", raw)
-        streams, udp = {}, {}
+        streams, udp, convs = {}, {}, {}
         try:
             parsed = list(frames(raw))
         except (struct.error, IndexError):
@@ -125,6 +126,8 @@ def main():
             proto, src, dst, sport, dport, seq, payload = t
             if proto == 6:
                 streams.setdefault((src, sport, dst, dport), {}).setdefault(seq, payload)
+                conv = (min((src, sport), (dst, dport)), max((src, sport), (dst, dport)))
+                convs.setdefault(conv, []).append(((src, sport) == conv[0], payload))
             else:
                 key = (min((src, sport), (dst, dport)), max((src, sport), (dst, dport)))
                 udp.setdefault(key, []).append((dport == 3389, payload))
@@ -140,6 +143,14 @@ def main():
             tls = stream.find(b"\x16\x03")
             if tls >= 0:
                 put("tls", stream[tls:])
+        for segs in convs.values():
+            # socks: the conversation as the target frames it (length | direction bit)
+            first_to = segs[0][0]
+            framed = b""
+            for fwd, d in segs[:64]:
+                d = d[:127]
+                framed += bytes([len(d) | (0 if fwd == first_to else 0x80)]) + d
+            put("socks", framed)
         for dgrams in udp.values():
             framed = b""
             for to_server, d in dgrams[:32]:

@@ -1,7 +1,8 @@
-//! `--redact`: user names (cookie, routing token), client names, certificate subjects,
-//! issuers, SANs and SNI are replaced by a stable keyed hash everywhere a record shows them
-//! (its fields, finding texts and the timeline), so reports can be shared while the same
-//! person or host stays recognisable across connections and runs with the same key.
+//! `--redact`: user names (cookie, routing token, SOCKS user), client names, certificate
+//! subjects, issuers, SANs, SNI and SOCKS target host names are replaced by a stable keyed
+//! hash everywhere a record shows them (its fields, finding texts and the timeline), so
+//! reports can be shared while the same person or host stays recognisable across
+//! connections and runs with the same key.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -83,6 +84,19 @@ impl Redactor {
             }
             if let Some(c) = s.certificate.as_mut() {
                 cert(c, &mut take);
+            }
+        }
+        if let Some(p) = r.proxy.as_mut() {
+            if let Some(u) = p.user.as_mut() {
+                take(u);
+            }
+            // A host name says who; an address is no more than the record's own endpoints.
+            if let Some(h) = p
+                .target_host
+                .as_mut()
+                .filter(|h| h.parse::<std::net::IpAddr>().is_err())
+            {
+                take(h);
             }
         }
         // The same values inside sentences: longest first so a value that contains

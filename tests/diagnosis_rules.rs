@@ -270,3 +270,90 @@ fn client_fin_without_a_reason_is_client_closed() {
     );
     assert_eq!(r["phase_reached"], "tls");
 }
+
+// SOCKS shapes the lab (microsocks + xfreerdp, SOCKS5 only) does not produce.
+
+#[test]
+fn socks5_proxy_accepting_no_offered_method_is_proxy_auth_failed() {
+    // The client offers GSSAPI only; the proxy answers 0xFF and closes.
+    let r = Convo::new(T2024)
+        .c(&[5, 1, 1])
+        .s(&[5, 0xFF])
+        .send(false, &[], Flags::Fin)
+        .run();
+    assert_eq!(r["outcome"], "failed");
+    assert_eq!(codes(&r)[0], ("proxy_auth_failed".into(), "error".into()));
+    assert!(r["findings"][0]["summary"].as_str().unwrap().contains("GSSAPI"));
+    assert_eq!(r["proxy"]["method"], "no acceptable method");
+    assert_eq!(r["proxy"]["granted"], false);
+}
+
+#[test]
+fn socks4a_rejection_is_proxy_refused_and_names_the_host() {
+    let mut req = vec![4, 1, 0x0d, 0x3d, 0, 0, 0, 1];
+    req.extend_from_slice(b"bob\0rdp.corp.example\0");
+    let r = Convo::new(T2024)
+        .c(&req)
+        .s(&[0, 91, 0, 0, 0, 0, 0, 0])
+        .send(false, &[], Flags::Fin)
+        .run();
+    assert_eq!(codes(&r)[0], ("proxy_refused".into(), "error".into()));
+    let summary = r["findings"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("SOCKS4") && summary.contains("rdp.corp.example:3389"),
+        "{summary}"
+    );
+    assert_eq!(r["proxy"]["protocol"], "socks4a");
+    assert_eq!(r["proxy"]["user"], "bob");
+    assert_eq!(r["proxy"]["reply_code"], 91);
+}
+
+#[test]
+fn proxy_closing_without_a_reply_is_proxy_refused() {
+    let r = Convo::new(T2024)
+        .c(&[5, 1, 0])
+        .s(&[5, 0])
+        .c(&[5, 1, 0, 1, 10, 0, 0, 9, 0x0d, 0x3d])
+        .send(false, &[], Flags::Rst)
+        .run();
+    assert_eq!(codes(&r)[0], ("proxy_refused".into(), "error".into()));
+    assert!(r["findings"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("closed the connection without answering the request to connect to 10.0.0.9:3389"));
+}
+
+#[test]
+fn rdp_inside_a_granted_tunnel_is_judged_as_rdp() {
+    // The proxy opens the tunnel; the RDP server behind it refuses the negotiation.
+    let r = Convo::new(T2024)
+        .c(&[5, 1, 0])
+        .s(&[5, 0])
+        .c(&[5, 1, 0, 1, 10, 0, 0, 9, 0x0d, 0x3d])
+        .s(&[5, 0, 0, 1, 10, 0, 0, 1, 0x9c, 0x40])
+        .c(&cr(0))
+        .s(&{
+            let mut x = vec![14, 0xD0, 0, 0, 0x12, 0x34, 0, 3, 0, 8, 0];
+            x.extend_from_slice(&5u32.to_le_bytes());
+            tpkt(&x)
+        })
+        .send(false, &[], Flags::Fin)
+        .run();
+    let c = codes(&r);
+    assert_eq!(c[0], ("negotiation_failure".into(), "error".into()));
+    assert!(c.contains(&("via_proxy".into(), "info".into())), "{c:?}");
+    assert_eq!(r["proxy"]["granted"], true);
+    assert!(r["anomalies"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bytes_that_only_start_like_socks_are_an_anomaly_not_a_proxy() {
+    // 0x05 then a greeting with no method: not SOCKS; the decoder resynchronises on the
+    // X.224 request that follows.
+    let mut first = vec![5, 0];
+    first.extend_from_slice(&cr(1));
+    let r = Convo::new(T2024).c(&first).s(&cc(1)).send(true, &[], Flags::Fin).run();
+    assert!(r.get("proxy").is_none_or(Value::is_null), "{}", r["proxy"]);
+    assert_eq!(r["negotiation"]["selected"], "ssl");
+    assert_eq!(r["anomalies"][0]["what"], "SOCKS5 greeting offers no method");
+}

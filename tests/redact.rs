@@ -1,5 +1,7 @@
-//! `--redact`: no user name, client name, certificate subject/issuer/SAN or SNI from any
-//! fixture appears in the redacted text or JSON output, and the hashes are stable for a key.
+//! `--redact`: no user name (cookie or SOCKS user), client name, certificate subject/issuer/SAN,
+//! SNI or SOCKS target host name from any fixture appears in the redacted text or JSON output, and the hashes are stable for a key.
+
+mod common;
 
 use std::process::Command;
 
@@ -25,6 +27,13 @@ fn secrets(r: &serde_json::Value) -> Vec<String> {
     push(&r["routing_token"]);
     push(&r["tls"]["sni"]);
     push(&r["standard_security"]["client_name"]);
+    push(&r["proxy"]["user"]);
+    if r["proxy"]["target_host"]
+        .as_str()
+        .is_some_and(|h| h.parse::<std::net::IpAddr>().is_err())
+    {
+        push(&r["proxy"]["target_host"]);
+    }
     for c in [&r["tls"]["certificate"], &r["standard_security"]["certificate"]] {
         push(&c["subject"]);
         push(&c["issuer"]);
@@ -51,7 +60,9 @@ fn nothing_sensitive_survives_redaction() {
                 continue;
             }
             let f = p.to_str().unwrap();
-            let plain = run(&["analyze", "--format", "json", f], "k");
+            let ports = common::port_args(&p);
+            let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
+            let plain = run(&[&["analyze", "--format", "json", f], &ports[..]].concat(), "k");
             let secrets: Vec<String> = plain
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -61,7 +72,10 @@ fn nothing_sensitive_survives_redaction() {
                 continue;
             }
             for format in ["json", "text"] {
-                let red = run(&["analyze", "--redact", "--format", format, f], "k");
+                let red = run(
+                    &[&["analyze", "--redact", "--format", format, f], &ports[..]].concat(),
+                    "k",
+                );
                 for s in &secrets {
                     // JSON escapes backslashes; look for both spellings.
                     assert!(

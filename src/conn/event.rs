@@ -2,7 +2,7 @@
 
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::{tls, x224};
+use crate::proto::{socks, tls, x224};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
@@ -65,6 +65,8 @@ pub enum EventKind {
     },
     UdpSyn,
     UdpSynAck,
+    SocksClient(socks::ClientMsg),
+    SocksServer(socks::ServerMsg),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +136,41 @@ impl EventKind {
             EventKind::Malformed { what } => format!("malformed: {what}"),
             EventKind::UdpSyn => "RDP-UDP SYN".into(),
             EventKind::UdpSynAck => "RDP-UDP SYN+ACK".into(),
+            EventKind::SocksClient(m) => socks_client(m),
+            EventKind::SocksServer(m) => socks_server(*m),
+        }
+    }
+}
+
+fn socks_client(m: &socks::ClientMsg) -> String {
+    match m {
+        socks::ClientMsg::Greeting { methods } => {
+            let names: Vec<&str> = methods.iter().map(|m| socks::method_name(*m)).collect();
+            format!("SOCKS5 greeting, methods: {}", names.join(", "))
+        }
+        socks::ClientMsg::Auth { user } => format!("SOCKS5 username/password authentication user={user}"),
+        socks::ClientMsg::Request(r) => {
+            let user = match r.user.as_deref() {
+                Some(u) if !u.is_empty() => format!(" user={u}"),
+                _ => String::new(),
+            };
+            format!(
+                "SOCKS{} {} {}{user}",
+                r.version,
+                socks::command_name(r.command),
+                r.target
+            )
+        }
+    }
+}
+
+fn socks_server(m: socks::ServerMsg) -> String {
+    match m {
+        socks::ServerMsg::Method(x) => format!("SOCKS5 method selected: {}", socks::method_name(x)),
+        socks::ServerMsg::AuthStatus(0) => "SOCKS5 authentication succeeded".into(),
+        socks::ServerMsg::AuthStatus(s) => format!("SOCKS5 authentication failed (status {s})"),
+        socks::ServerMsg::Reply { version, code } => {
+            format!("SOCKS{version} reply: {} ({code})", socks::reply_name(version, code))
         }
     }
 }

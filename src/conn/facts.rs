@@ -5,11 +5,14 @@ use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::cert::CertSummary;
 use crate::proto::mcs::{ConnectInitial, ConnectResponse};
+use crate::proto::socks;
 use crate::proto::tls::{ClientHello, ServerHello};
 use crate::proto::x224::{ConnectionConfirm, ConnectionRequest};
 
 #[derive(Debug, Clone, Default)]
 pub struct RdpFacts {
+    /// A SOCKS exchange before the RDP bytes: RDP tunnelled through a proxy.
+    pub proxy: Option<ProxyFacts>,
     pub request: Option<(At, ConnectionRequest)>,
     pub confirm: Option<(At, ConnectionConfirm)>,
     pub disconnect: Option<(At, Side)>,
@@ -29,6 +32,37 @@ pub struct RdpFacts {
     /// Frames where a parser met bytes it could not make sense of (bounded).
     pub anomalies: Vec<(At, Side, &'static str)>,
     pub anomaly_count: u32,
+}
+
+/// What the two sides said to open a SOCKS tunnel (proto::socks). The password of a
+/// username/password authentication is never kept.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyFacts {
+    /// SOCKS5 greeting: the methods the client offered.
+    pub greeting: Option<(At, Vec<u8>)>,
+    /// The method the proxy selected.
+    pub method: Option<(At, u8)>,
+    /// RFC 1929 authentication: the user name sent.
+    pub auth: Option<(At, String)>,
+    pub auth_status: Option<(At, u8)>,
+    pub request: Option<(At, socks::Request)>,
+    /// The proxy's reply: SOCKS version and code.
+    pub reply: Option<(At, u8, u8)>,
+}
+
+impl ProxyFacts {
+    pub fn version(&self) -> u8 {
+        match (&self.request, &self.reply) {
+            (Some((_, r)), _) => r.version,
+            (None, Some((_, v, _))) => *v,
+            _ => 5,
+        }
+    }
+
+    /// Whether the proxy opened the tunnel.
+    pub fn granted(&self) -> bool {
+        self.reply.is_some_and(|(_, v, code)| socks::granted(v, code))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

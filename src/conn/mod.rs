@@ -72,7 +72,11 @@ impl Connection {
             tcp: TcpTracker::default(),
             facts: RdpFacts::default(),
             timeline: Timeline::default(),
-            decoders: Default::default(),
+            decoders: if midstream {
+                [StreamDecoder::midstream(), StreamDecoder::midstream()]
+            } else {
+                Default::default()
+            },
             midstream,
             evicted: false,
             open_at_end: false,

@@ -11,6 +11,7 @@ use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::mcs::{self, ServerCertificate};
 use crate::proto::mcs_domain::{self, DomainPdu};
+use crate::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};
 use crate::proto::tls::{self, Handshake, RecordHeader};
 use crate::proto::x224::{self, Negotiation, Tpdu};
 use crate::proto::{cert, tpkt, ParseError};
@@ -43,6 +44,18 @@ enum Mode {
     Done,
 }
 
+/// Where this side is in a SOCKS exchange that may come before RDP (proto::socks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Socks {
+    /// Nothing of this side's stream seen yet: it may open with SOCKS.
+    #[default]
+    Maybe,
+    Client(ClientStep),
+    Server(ServerStep),
+    /// Not SOCKS, or the exchange is over.
+    No,
+}
+
 /// Cleartext PDUs after the MCS exchange recorded as plain "RDP data" events.
 const RDP_PDUS_TO_NOTE: u32 = 2;
 /// Once the session has started, parsing stops after this many cleartext PDUs.
@@ -62,9 +75,19 @@ pub struct StreamDecoder {
     hs_overflow: bool,
     /// TLS records other than application data seen (handshake, alerts, CCS, ...).
     other_records: usize,
+    socks: Socks,
 }
 
 impl StreamDecoder {
+    /// A decoder for a stream whose start was not captured (it cannot tell a SOCKS
+    /// exchange from garbage there).
+    pub fn midstream() -> StreamDecoder {
+        StreamDecoder {
+            socks: Socks::No,
+            ..StreamDecoder::default()
+        }
+    }
+
     pub fn is_done(&self) -> bool {
         self.mode == Mode::Done
     }
@@ -94,6 +117,7 @@ impl StreamDecoder {
 
     fn gap(&mut self, side: Side, at: At, n: u32, ctx: &mut Ctx<'_>) {
         ctx.event(at, side, EventKind::Gap { bytes: n });
+        self.socks = Socks::No;
         if self.mode == Mode::Done {
             return;
         }
@@ -177,6 +201,7 @@ impl StreamDecoder {
                 }
             }
             let step = match (self.mode, rest.first()) {
+                _ if self.socks != Socks::No => self.socks_unit(side, at, rest, ctx),
                 (Mode::Tpkt, Some(3)) => self.tpkt_unit(side, at, rest, ctx),
                 _ => self.tls_unit(side, at, rest, ctx),
             };
@@ -190,6 +215,88 @@ impl StreamDecoder {
 
     fn plausible(&self, i: &[u8]) -> bool {
         tls::plausible_start(i) || (self.mode == Mode::Tpkt && tpkt::plausible_start(i))
+    }
+
+    /// One SOCKS message at the start of the stream (or the decision that there is none,
+    /// taking no bytes); `None` when more bytes are needed.
+    fn socks_unit(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
+        let step = match (self.socks, side, rest.first()) {
+            (Socks::Maybe, Side::Client, Some(4 | 5)) => Socks::Client(ClientStep::First),
+            // The proxy's side is SOCKS only when the client's was.
+            (Socks::Maybe, Side::Server, Some(0 | 5)) if ctx.facts.proxy.is_some() => Socks::Server(ServerStep::First),
+            (Socks::Maybe, ..) => Socks::No,
+            (s, ..) => s,
+        };
+        let parsed = match step {
+            Socks::Client(s) => socks::parse_client(rest, s).map(|(m, n)| (self.client_msg(at, m, ctx), n)),
+            Socks::Server(s) => socks::parse_server(rest, s).map(|(m, n)| (self.server_msg(at, m, ctx), n)),
+            Socks::Maybe | Socks::No => {
+                self.socks = Socks::No;
+                return Some(0);
+            }
+        };
+        match parsed {
+            Ok((next, n)) => {
+                self.socks = next;
+                Some(n)
+            }
+            Err(ParseError::Incomplete) => {
+                self.socks = step;
+                None
+            }
+            Err(ParseError::Malformed(what)) => {
+                ctx.anomaly(at, side, what);
+                self.socks = Socks::No;
+                self.resync = true;
+                Some(1)
+            }
+        }
+    }
+
+    /// Record a client SOCKS message; returns what the client may send next.
+    fn client_msg(&self, at: At, m: ClientMsg, ctx: &mut Ctx<'_>) -> Socks {
+        let p = ctx.facts.proxy.get_or_insert_with(Default::default);
+        let next = match &m {
+            ClientMsg::Greeting { methods } => {
+                p.greeting = Some((at, methods.clone()));
+                Socks::Client(ClientStep::AfterGreeting)
+            }
+            ClientMsg::Auth { user } => {
+                p.auth = Some((at, user.clone()));
+                Socks::Client(ClientStep::AfterGreeting)
+            }
+            ClientMsg::Request(r) => {
+                p.request = Some((at, r.clone()));
+                Socks::No
+            }
+        };
+        ctx.event(at, Side::Client, EventKind::SocksClient(m));
+        next
+    }
+
+    /// Record a proxy SOCKS message; returns what the proxy may send next.
+    fn server_msg(&self, at: At, m: ServerMsg, ctx: &mut Ctx<'_>) -> Socks {
+        let p = ctx.facts.proxy.get_or_insert_with(Default::default);
+        let next = match m {
+            ServerMsg::Method(x) => {
+                p.method = Some((at, x));
+                match x {
+                    socks::METHOD_USER_PASS => Socks::Server(ServerStep::AuthStatus),
+                    socks::METHOD_NONE_ACCEPTABLE => Socks::No,
+                    _ => Socks::Server(ServerStep::Reply),
+                }
+            }
+            ServerMsg::AuthStatus(s) => {
+                p.auth_status = Some((at, s));
+                Socks::Server(ServerStep::Reply)
+            }
+            ServerMsg::Reply { version, code } => {
+                p.reply = Some((at, version, code));
+                Socks::No
+            }
+        };
+        ctx.event(at, Side::Server, EventKind::SocksServer(m));
+        next
     }
 
     /// One TPKT PDU; `None` when more bytes are needed.

@@ -10,6 +10,7 @@ mod handshake;
 mod network;
 mod nla;
 pub mod phase;
+mod proxy;
 pub mod retry;
 mod tls;
 
@@ -155,7 +156,10 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
     let ev = Evidence::new(c);
     let mut f = Findings::default();
     if !network::never_opened(&ev, &mut f) {
-        handshake::negotiation(&ev, &mut f);
+        // Through a SOCKS proxy, a refusal by the proxy comes before any RDP byte.
+        if !proxy::socks(&ev, &mut f) {
+            handshake::negotiation(&ev, &mut f);
+        }
         if !f.has_error() {
             tls::handshake(&ev, &mut f);
         }

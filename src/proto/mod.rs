@@ -28,6 +28,7 @@ pub mod cert;
 pub mod mcs;
 pub mod mcs_domain;
 pub mod rdpeudp;
+pub mod socks;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;

@@ -140,6 +140,9 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
 }
 
 fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
+    if let Some(p) = &r.proxy {
+        writeln!(out, "  proxy: {}", clean(&p.summary()))?;
+    }
     let n = &r.negotiation;
     let mut line = Vec::new();
     if let Some(c) = &r.cookie {

@@ -22,9 +22,32 @@ pub fn captures(dir: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Extra server ports a capture is analyzed with: `NAME.ports` next to it (RDP through a
+/// SOCKS proxy on another port), as `--port` would give them.
+pub fn extra_ports(path: &Path) -> Vec<u16> {
+    std::fs::read_to_string(path.with_extension("ports"))
+        .map(|s| s.split_whitespace().filter_map(|p| p.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// `--port N` arguments for the capture's extra ports.
+pub fn port_args(path: &Path) -> Vec<String> {
+    extra_ports(path)
+        .iter()
+        .flat_map(|p| ["--port".to_string(), p.to_string()])
+        .collect()
+}
+
 /// Records as JSON values, with the file path made relative so goldens do not depend
-/// on where the repository is checked out.
+/// on where the repository is checked out. The capture's extra ports are added to `cfg`.
 pub fn analyze(path: &Path, cfg: &Config) -> Vec<serde_json::Value> {
+    let mut cfg = cfg.clone();
+    for p in extra_ports(path) {
+        if !cfg.server_ports.contains(&p) {
+            cfg.server_ports.push(p);
+        }
+    }
+    let cfg = &cfg;
     let filter = Filter::Ports(cfg.server_ports.clone());
     let res = pipeline::analyze_file(path, &filter, cfg, 1, &mut |_| {})
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

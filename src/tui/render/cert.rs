@@ -1,4 +1,5 @@
-//! The server certificate (or why none is visible), and standard RDP security facts.
+//! The server certificate (or why none is visible), standard RDP security facts, and the
+//! SOCKS proxy the connection went through.
 
 use ratatui::text::Line;
 
@@ -49,6 +50,9 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
             t.version.as_deref().unwrap_or("-"),
             cipher
         )));
+    }
+    if let Some(p) = &r.proxy {
+        out.push(Line::raw(format!("proxy     {}", super::clean(&p.summary()))));
     }
     if let Some(s) = &r.standard_security {
         out.push(Line::raw(format!(

@@ -2,7 +2,11 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod proxy;
+
 use serde::Serialize;
+
+pub use proxy::ProxyRecord;
 
 use crate::analyzer::Finished;
 use crate::config::Config;
@@ -33,6 +37,9 @@ pub struct ConnectionRecord {
     pub frames: [u64; 2],
     pub cookie: Option<String>,
     pub routing_token: Option<String>,
+    /// RDP tunnelled through a SOCKS proxy: what opened the tunnel (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyRecord>,
     pub negotiation: NegotiationRecord,
     pub tls: Option<TlsRecord>,
     pub standard_security: Option<StandardSecurityRecord>,
@@ -413,6 +420,7 @@ impl ConnectionRecord {
             frames: [c.first.frame, c.last.frame],
             cookie: cr.and_then(|r| r.cookie.clone()),
             routing_token: cr.and_then(|r| r.routing_token.clone()),
+            proxy: f.proxy.as_ref().map(ProxyRecord::new),
             negotiation: negotiation(f),
             tls: tls_record(f),
             standard_security: standard_security(f),
@@ -483,6 +491,7 @@ impl ConnectionRecord {
             frames: [u.first.frame, u.last.frame],
             cookie: None,
             routing_token: None,
+            proxy: None,
             negotiation: NegotiationRecord::default(),
             tls: None,
             standard_security: None,
