@@ -5,7 +5,7 @@
 
 x224, tls, tcp: each TCP direction's payload of every fixture, put in sequence order;
 x224 also each TPKT PDU, mcs each X.224 Data payload (MCS/GCC), rdpeudp each UDP payload and
-each flow in the target's framing, socks each TCP conversation in its target's framing (the
+each flow in the target's framing, proxy each TCP conversation in its target's framing (the
 sender of the first payload taken as the client), pipeline every classic pcap fixture as it is.
 """
 import hashlib
@@ -144,13 +144,13 @@ def main():
             if tls >= 0:
                 put("tls", stream[tls:])
         for segs in convs.values():
-            # socks: the conversation as the target frames it (length | direction bit)
+            # proxy: the conversation as the target frames it (length | direction bit)
             first_to = segs[0][0]
             framed = b""
             for fwd, d in segs[:64]:
                 d = d[:127]
                 framed += bytes([len(d) | (0 if fwd == first_to else 0x80)]) + d
-            put("socks", framed)
+            put("proxy", framed)
         for dgrams in udp.values():
             framed = b""
             for to_server, d in dgrams[:32]:

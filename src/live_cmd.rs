@@ -41,8 +41,7 @@ fn json_printer(summary: Arc<Mutex<Summary>>) -> Box<dyn FnMut(&ConnectionRecord
     })
 }
 
-fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::Result<ExitCode> {
-    let stop = stop_flag();
+fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
     let summary = Arc::new(Mutex::new(Summary::new()));
     let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&summary)));
     let mut cfg = analysis.config();
@@ -114,6 +113,9 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat) -> anyhow::R
 }
 
 pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
+    // Before anything is announced: a Ctrl-C right after "capturing on" must end the run
+    // cleanly (with its summary), not kill it.
+    let stop = stop_flag();
     let cap = match capture_live::open(&a.interface, &a.analysis.filter(), a.write.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -144,6 +146,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
         },
         &a.analysis,
         a.format,
+        stop,
     )
 }
 
@@ -154,6 +157,7 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let speed = if a.fast { None } else { Some(a.speed) };
+    let stop = stop_flag();
     run(
         Source::File {
             path: a.file.clone(),
@@ -161,6 +165,7 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         },
         &a.analysis,
         a.format,
+        stop,
     )
 }
 

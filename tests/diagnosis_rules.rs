@@ -357,3 +357,86 @@ fn bytes_that_only_start_like_socks_are_an_anomaly_not_a_proxy() {
     assert_eq!(r["negotiation"]["selected"], "ssl");
     assert_eq!(r["anomalies"][0]["what"], "SOCKS5 greeting offers no method");
 }
+
+// HTTP CONNECT shapes the lab (tinyproxy + xfreerdp, which never sends credentials) does not produce.
+
+const CONNECT: &[u8] = b"CONNECT rdp.corp.example:3389 HTTP/1.1\r\nHost: rdp.corp.example:3389\r\n\r\n";
+
+#[test]
+fn http_407_then_200_with_credentials_opens_the_tunnel() {
+    let page = b"<html>auth</html>";
+    let mut challenge = format!(
+        "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: {}\r\n\r\n",
+        page.len()
+    )
+    .into_bytes();
+    challenge.extend_from_slice(page);
+    let with_auth = b"CONNECT rdp.corp.example:3389 HTTP/1.1\r\nProxy-Authorization: Basic dXNlcjpzM2NyZXQ=\r\n\r\n";
+    let r = Convo::new(T2024)
+        .c(CONNECT)
+        .s(&challenge)
+        .c(with_auth)
+        .s(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .c(&cr(1))
+        .s(&cc(1))
+        .send(true, &[], Flags::Fin)
+        .run();
+    let c = codes(&r);
+    assert!(c.contains(&("via_proxy".into(), "info".into())), "{c:?}");
+    assert!(!c.iter().any(|(code, _)| code == "proxy_auth_failed"), "{c:?}");
+    let detail = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "via_proxy")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("after a first answer 407"), "{detail}");
+    assert_eq!(r["proxy"]["requests"], 2);
+    assert_eq!(r["proxy"]["auth_ok"], true);
+    assert_eq!(r["proxy"]["method"], "Basic");
+    assert_eq!(r["negotiation"]["selected"], "ssl");
+    assert!(r["anomalies"].as_array().unwrap().is_empty(), "{}", r["anomalies"]);
+    // The credentials never reach any output.
+    assert!(!r.to_string().contains("dXNlcjpzM2NyZXQ"));
+}
+
+#[test]
+fn http_407_to_credentials_is_rejected_credentials() {
+    let r = Convo::new(T2024)
+        .c(b"CONNECT 10.0.0.9:3389 HTTP/1.1\r\nProxy-Authorization: Basic d3Jvbmc=\r\n\r\n")
+        .s(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n")
+        .send(false, &[], Flags::Fin)
+        .run();
+    assert_eq!(codes(&r)[0], ("proxy_auth_failed".into(), "error".into()));
+    let s = r["findings"][0]["summary"].as_str().unwrap();
+    assert!(s.contains("rejected the client's Basic credentials"), "{s}");
+    assert_eq!(r["proxy"]["auth_ok"], false);
+}
+
+#[test]
+fn http_502_is_proxy_refused_and_an_unanswered_connect_is_no_reply() {
+    let r = Convo::new(T2024)
+        .c(CONNECT)
+        .s(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 5\r\n\r\nerror")
+        .send(false, &[], Flags::Fin)
+        .run();
+    assert_eq!(codes(&r)[0], ("proxy_refused".into(), "error".into()));
+    assert!(r["findings"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("502 Bad Gateway"));
+    assert!(r["anomalies"].as_array().unwrap().is_empty());
+
+    let mut c = Convo::new(T2024);
+    c.c(CONNECT);
+    c.t += 9_000_000_000; // the client waits 9 s, then gives up
+    let r = c.send(true, &[], Flags::Fin).run();
+    assert_eq!(codes(&r)[0], ("proxy_no_reply".into(), "error".into()));
+    assert!(r["findings"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("HTTP proxy never answered the CONNECT"));
+}

@@ -50,13 +50,13 @@ fuzz_target!(|data: &[u8]| {
             max_events: 8,
             idle_timeout_secs: 2,
             close_linger_secs: 1,
-            server_ports: vec![3389, 1080],
+            server_ports: vec![3389, 1080, 8888],
             ..Config::default()
         }
     } else {
         Config {
-            // 1080 and 42356: the SOCKS proxies of fixtures/lab/socks5-* and arkime__socks5-rdp.
-            server_ports: vec![3389, 3390, 1080, 42356],
+            // The proxies of fixtures/lab/socks5-* (1080), http-connect-* (8888), arkime__socks5-rdp.
+            server_ports: vec![3389, 3390, 1080, 8888, 42356],
             ..Config::default()
         }
     };

@@ -67,6 +67,10 @@ pub enum EventKind {
     UdpSynAck,
     SocksClient(socks::ClientMsg),
     SocksServer(socks::ServerMsg),
+    /// An HTTP CONNECT request or response line.
+    HttpProxy {
+        what: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +142,7 @@ impl EventKind {
             EventKind::UdpSynAck => "RDP-UDP SYN+ACK".into(),
             EventKind::SocksClient(m) => socks_client(m),
             EventKind::SocksServer(m) => socks_server(*m),
+            EventKind::HttpProxy { what } => what.clone(),
         }
     }
 }

@@ -5,13 +5,13 @@ use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::cert::CertSummary;
 use crate::proto::mcs::{ConnectInitial, ConnectResponse};
-use crate::proto::socks;
 use crate::proto::tls::{ClientHello, ServerHello};
 use crate::proto::x224::{ConnectionConfirm, ConnectionRequest};
+use crate::proto::{http_connect, socks};
 
 #[derive(Debug, Clone, Default)]
 pub struct RdpFacts {
-    /// A SOCKS exchange before the RDP bytes: RDP tunnelled through a proxy.
+    /// A SOCKS or HTTP CONNECT exchange before the RDP bytes: RDP tunnelled through a proxy.
     pub proxy: Option<ProxyFacts>,
     pub request: Option<(At, ConnectionRequest)>,
     pub confirm: Option<(At, ConnectionConfirm)>,
@@ -34,10 +34,17 @@ pub struct RdpFacts {
     pub anomaly_count: u32,
 }
 
+/// How the client asked a proxy for a tunnel to the RDP server.
+#[derive(Debug, Clone)]
+pub enum ProxyFacts {
+    Socks(SocksFacts),
+    Http(HttpConnectFacts),
+}
+
 /// What the two sides said to open a SOCKS tunnel (proto::socks). The password of a
 /// username/password authentication is never kept.
 #[derive(Debug, Clone, Default)]
-pub struct ProxyFacts {
+pub struct SocksFacts {
     /// SOCKS5 greeting: the methods the client offered.
     pub greeting: Option<(At, Vec<u8>)>,
     /// The method the proxy selected.
@@ -50,7 +57,25 @@ pub struct ProxyFacts {
     pub reply: Option<(At, u8, u8)>,
 }
 
-impl ProxyFacts {
+/// An HTTP CONNECT exchange (proto::http_connect): the last request and response, and how
+/// many there were (a 407 makes the client ask again with credentials).
+#[derive(Debug, Clone, Default)]
+pub struct HttpConnectFacts {
+    pub requests: u32,
+    pub request: Option<(At, http_connect::Request)>,
+    pub responses: u32,
+    pub response: Option<(At, http_connect::Response)>,
+    /// The first response that did not grant the tunnel (a 407 before the credentials).
+    pub first_refusal: Option<(At, u16)>,
+}
+
+impl HttpConnectFacts {
+    pub fn granted(&self) -> bool {
+        self.response.as_ref().is_some_and(|(_, r)| r.granted())
+    }
+}
+
+impl SocksFacts {
     pub fn version(&self) -> u8 {
         match (&self.request, &self.reply) {
             (Some((_, r)), _) => r.version,

@@ -5,10 +5,11 @@
 
 use crate::config::Config;
 use crate::conn::event::{EventKind, Timeline};
-use crate::conn::facts::{AlertSeen, AppRecord, RdpFacts};
+use crate::conn::facts::{AlertSeen, AppRecord, HttpConnectFacts, ProxyFacts, RdpFacts, SocksFacts};
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
+use crate::proto::http_connect;
 use crate::proto::mcs::{self, ServerCertificate};
 use crate::proto::mcs_domain::{self, DomainPdu};
 use crate::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};
@@ -44,15 +45,19 @@ enum Mode {
     Done,
 }
 
-/// Where this side is in a SOCKS exchange that may come before RDP (proto::socks).
+/// Where this side is in a proxy exchange that may come before RDP: SOCKS (proto::socks)
+/// or HTTP CONNECT (proto::http_connect).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Socks {
-    /// Nothing of this side's stream seen yet: it may open with SOCKS.
+enum Tunnel {
+    /// Nothing of this side's stream seen yet: it may open with a proxy request.
     #[default]
     Maybe,
     Client(ClientStep),
     Server(ServerStep),
-    /// Not SOCKS, or the exchange is over.
+    /// CONNECT requests (another may follow a 407) and the proxy's responses.
+    HttpClient,
+    HttpServer,
+    /// Not a proxy exchange, or the exchange is over.
     No,
 }
 
@@ -75,7 +80,7 @@ pub struct StreamDecoder {
     hs_overflow: bool,
     /// TLS records other than application data seen (handshake, alerts, CCS, ...).
     other_records: usize,
-    socks: Socks,
+    tunnel: Tunnel,
 }
 
 impl StreamDecoder {
@@ -83,7 +88,7 @@ impl StreamDecoder {
     /// exchange from garbage there).
     pub fn midstream() -> StreamDecoder {
         StreamDecoder {
-            socks: Socks::No,
+            tunnel: Tunnel::No,
             ..StreamDecoder::default()
         }
     }
@@ -117,7 +122,7 @@ impl StreamDecoder {
 
     fn gap(&mut self, side: Side, at: At, n: u32, ctx: &mut Ctx<'_>) {
         ctx.event(at, side, EventKind::Gap { bytes: n });
-        self.socks = Socks::No;
+        self.tunnel = Tunnel::No;
         if self.mode == Mode::Done {
             return;
         }
@@ -201,7 +206,7 @@ impl StreamDecoder {
                 }
             }
             let step = match (self.mode, rest.first()) {
-                _ if self.socks != Socks::No => self.socks_unit(side, at, rest, ctx),
+                _ if self.tunnel != Tunnel::No => self.tunnel_unit(side, at, rest, ctx),
                 (Mode::Tpkt, Some(3)) => self.tpkt_unit(side, at, rest, ctx),
                 _ => self.tls_unit(side, at, rest, ctx),
             };
@@ -217,86 +222,72 @@ impl StreamDecoder {
         tls::plausible_start(i) || (self.mode == Mode::Tpkt && tpkt::plausible_start(i))
     }
 
-    /// One SOCKS message at the start of the stream (or the decision that there is none,
+    /// One proxy message at the start of the stream (or the decision that there is none,
     /// taking no bytes); `None` when more bytes are needed.
-    fn socks_unit(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
-        let step = match (self.socks, side, rest.first()) {
-            (Socks::Maybe, Side::Client, Some(4 | 5)) => Socks::Client(ClientStep::First),
-            // The proxy's side is SOCKS only when the client's was.
-            (Socks::Maybe, Side::Server, Some(0 | 5)) if ctx.facts.proxy.is_some() => Socks::Server(ServerStep::First),
-            (Socks::Maybe, ..) => Socks::No,
+    fn tunnel_unit(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
+        let (after_socks, after_http) = match &ctx.facts.proxy {
+            Some(ProxyFacts::Socks(_)) => (true, false),
+            Some(ProxyFacts::Http(_)) => (false, true),
+            None => (false, false),
+        };
+        let step = match (self.tunnel, side, rest.first()) {
+            (Tunnel::Maybe, Side::Client, Some(4 | 5)) => Tunnel::Client(ClientStep::First),
+            (Tunnel::Maybe, Side::Client, _) if http_connect::is_request_start(rest) => Tunnel::HttpClient,
+            // The proxy's side is a proxy exchange only when the client's was.
+            (Tunnel::Maybe, Side::Server, Some(0 | 5)) if after_socks => Tunnel::Server(ServerStep::First),
+            (Tunnel::Maybe, Side::Server, _) if after_http => Tunnel::HttpServer,
+            (Tunnel::HttpClient, ..) if !http_connect::is_request_start(rest) => Tunnel::No,
+            (Tunnel::HttpServer, ..) if !http_connect::is_response_start(rest) => Tunnel::No,
+            (Tunnel::Maybe, ..) => Tunnel::No,
             (s, ..) => s,
         };
         let parsed = match step {
-            Socks::Client(s) => socks::parse_client(rest, s).map(|(m, n)| (self.client_msg(at, m, ctx), n)),
-            Socks::Server(s) => socks::parse_server(rest, s).map(|(m, n)| (self.server_msg(at, m, ctx), n)),
-            Socks::Maybe | Socks::No => {
-                self.socks = Socks::No;
+            Tunnel::Client(s) => socks::parse_client(rest, s).map(|(m, n)| (socks_client(at, m, ctx), n)),
+            Tunnel::Server(s) => socks::parse_server(rest, s).map(|(m, n)| (socks_server(at, m, ctx), n)),
+            Tunnel::HttpClient => http_connect::parse_request(rest).map(|(r, n)| {
+                http_request(at, r, ctx);
+                (Tunnel::HttpClient, n)
+            }),
+            Tunnel::HttpServer => http_connect::parse_response(rest).map(|(r, n)| {
+                let body = r.body;
+                http_response(at, r, ctx);
+                match body {
+                    // An error page of known length: skip it (another answer may follow).
+                    Some(b) if b <= http_connect::MAX_BODY => (Tunnel::HttpServer, n.saturating_add(b)),
+                    // A page that runs until the proxy closes: nothing more to learn here.
+                    _ => (Tunnel::No, usize::MAX),
+                }
+            }),
+            Tunnel::Maybe | Tunnel::No => {
+                self.tunnel = Tunnel::No;
                 return Some(0);
             }
         };
         match parsed {
+            Ok((_, usize::MAX)) => {
+                self.tunnel = Tunnel::No;
+                self.finish();
+                Some(rest.len())
+            }
             Ok((next, n)) => {
-                self.socks = next;
+                self.tunnel = next;
+                if n > rest.len() {
+                    self.skip = n - rest.len();
+                    return Some(rest.len());
+                }
                 Some(n)
             }
             Err(ParseError::Incomplete) => {
-                self.socks = step;
+                self.tunnel = step;
                 None
             }
             Err(ParseError::Malformed(what)) => {
                 ctx.anomaly(at, side, what);
-                self.socks = Socks::No;
+                self.tunnel = Tunnel::No;
                 self.resync = true;
                 Some(1)
             }
         }
-    }
-
-    /// Record a client SOCKS message; returns what the client may send next.
-    fn client_msg(&self, at: At, m: ClientMsg, ctx: &mut Ctx<'_>) -> Socks {
-        let p = ctx.facts.proxy.get_or_insert_with(Default::default);
-        let next = match &m {
-            ClientMsg::Greeting { methods } => {
-                p.greeting = Some((at, methods.clone()));
-                Socks::Client(ClientStep::AfterGreeting)
-            }
-            ClientMsg::Auth { user } => {
-                p.auth = Some((at, user.clone()));
-                Socks::Client(ClientStep::AfterGreeting)
-            }
-            ClientMsg::Request(r) => {
-                p.request = Some((at, r.clone()));
-                Socks::No
-            }
-        };
-        ctx.event(at, Side::Client, EventKind::SocksClient(m));
-        next
-    }
-
-    /// Record a proxy SOCKS message; returns what the proxy may send next.
-    fn server_msg(&self, at: At, m: ServerMsg, ctx: &mut Ctx<'_>) -> Socks {
-        let p = ctx.facts.proxy.get_or_insert_with(Default::default);
-        let next = match m {
-            ServerMsg::Method(x) => {
-                p.method = Some((at, x));
-                match x {
-                    socks::METHOD_USER_PASS => Socks::Server(ServerStep::AuthStatus),
-                    socks::METHOD_NONE_ACCEPTABLE => Socks::No,
-                    _ => Socks::Server(ServerStep::Reply),
-                }
-            }
-            ServerMsg::AuthStatus(s) => {
-                p.auth_status = Some((at, s));
-                Socks::Server(ServerStep::Reply)
-            }
-            ServerMsg::Reply { version, code } => {
-                p.reply = Some((at, version, code));
-                Socks::No
-            }
-        };
-        ctx.event(at, Side::Server, EventKind::SocksServer(m));
-        next
     }
 
     /// One TPKT PDU; `None` when more bytes are needed.
@@ -613,6 +604,92 @@ impl StreamDecoder {
             self.finish();
         }
     }
+}
+
+/// Update the SOCKS facts of the connection (the client's first message creates them).
+fn with_socks<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut SocksFacts) -> R) -> R {
+    let mut s = match facts.proxy.take() {
+        Some(ProxyFacts::Socks(s)) => s,
+        _ => SocksFacts::default(),
+    };
+    let r = f(&mut s);
+    facts.proxy = Some(ProxyFacts::Socks(s));
+    r
+}
+
+fn with_http<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut HttpConnectFacts) -> R) -> R {
+    let mut h = match facts.proxy.take() {
+        Some(ProxyFacts::Http(h)) => h,
+        _ => HttpConnectFacts::default(),
+    };
+    let r = f(&mut h);
+    facts.proxy = Some(ProxyFacts::Http(h));
+    r
+}
+
+/// Record a client SOCKS message; returns what the client may send next.
+fn socks_client(at: At, m: ClientMsg, ctx: &mut Ctx<'_>) -> Tunnel {
+    let next = with_socks(ctx.facts, |p| match &m {
+        ClientMsg::Greeting { methods } => {
+            p.greeting = Some((at, methods.clone()));
+            Tunnel::Client(ClientStep::AfterGreeting)
+        }
+        ClientMsg::Auth { user } => {
+            p.auth = Some((at, user.clone()));
+            Tunnel::Client(ClientStep::AfterGreeting)
+        }
+        ClientMsg::Request(r) => {
+            p.request = Some((at, r.clone()));
+            Tunnel::No
+        }
+    });
+    ctx.event(at, Side::Client, EventKind::SocksClient(m));
+    next
+}
+
+/// Record a proxy SOCKS message; returns what the proxy may send next.
+fn socks_server(at: At, m: ServerMsg, ctx: &mut Ctx<'_>) -> Tunnel {
+    let next = with_socks(ctx.facts, |p| match m {
+        ServerMsg::Method(x) => {
+            p.method = Some((at, x));
+            match x {
+                socks::METHOD_USER_PASS => Tunnel::Server(ServerStep::AuthStatus),
+                socks::METHOD_NONE_ACCEPTABLE => Tunnel::No,
+                _ => Tunnel::Server(ServerStep::Reply),
+            }
+        }
+        ServerMsg::AuthStatus(s) => {
+            p.auth_status = Some((at, s));
+            Tunnel::Server(ServerStep::Reply)
+        }
+        ServerMsg::Reply { version, code } => {
+            p.reply = Some((at, version, code));
+            Tunnel::No
+        }
+    });
+    ctx.event(at, Side::Server, EventKind::SocksServer(m));
+    next
+}
+
+fn http_request(at: At, r: http_connect::Request, ctx: &mut Ctx<'_>) {
+    let what = format!("HTTP CONNECT {}", r.authority);
+    with_http(ctx.facts, |h| {
+        h.requests = h.requests.saturating_add(1);
+        h.request = Some((at, r));
+    });
+    ctx.event(at, Side::Client, EventKind::HttpProxy { what });
+}
+
+fn http_response(at: At, r: http_connect::Response, ctx: &mut Ctx<'_>) {
+    let what = format!("HTTP {} {}", r.status, r.reason);
+    with_http(ctx.facts, |h| {
+        h.responses = h.responses.saturating_add(1);
+        if !r.granted() && h.first_refusal.is_none() {
+            h.first_refusal = Some((at, r.status));
+        }
+        h.response = Some((at, r));
+    });
+    ctx.event(at, Side::Server, EventKind::HttpProxy { what });
 }
 
 fn on_handshake(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {

@@ -156,8 +156,8 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
     let ev = Evidence::new(c);
     let mut f = Findings::default();
     if !network::never_opened(&ev, &mut f) {
-        // Through a SOCKS proxy, a refusal by the proxy comes before any RDP byte.
-        if !proxy::socks(&ev, &mut f) {
+        // Through a proxy, a refusal by the proxy comes before any RDP byte.
+        if !proxy::judge(&ev, &mut f) {
             handshake::negotiation(&ev, &mut f);
         }
         if !f.has_error() {

@@ -1,14 +1,14 @@
-//! RDP through a SOCKS proxy: the proxy, not the RDP server, answered first. A refusal, a
-//! rejected login or a proxy that never replies ends the connection before any RDP byte;
-//! a tunnel that opened is noted, because the TCP figures then describe only the
-//! client-proxy leg.
+//! RDP through a proxy (SOCKS or HTTP CONNECT): the proxy, not the RDP server, answered
+//! first. A refusal, a rejected login or a proxy that never replies ends the connection
+//! before any RDP byte; a tunnel that opened is noted, because the TCP figures then describe
+//! only the client-proxy leg.
 
 use super::evidence::Evidence;
 use super::{Findings, Phase, Severity};
-use crate::conn::facts::ProxyFacts;
+use crate::conn::facts::{HttpConnectFacts, ProxyFacts, SocksFacts};
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::socks;
+use crate::proto::{http_connect, socks};
 
 /// Seconds of silence after the request that count as "no reply" when the capture, not
 /// the client, ended (as for an unanswered X.224 request).
@@ -17,9 +17,16 @@ const NO_REPLY_SECS: f64 = 5.0;
 const CLIENT_WAITED_SECS: f64 = 2.0;
 
 /// Returns whether the proxy explains the failure (the RDP rules then have nothing to judge).
-pub fn socks(ev: &Evidence<'_>, f: &mut Findings) -> bool {
-    let Some(p) = &ev.c.facts.proxy else { return false };
-    let version = p.version();
+pub fn judge(ev: &Evidence<'_>, f: &mut Findings) -> bool {
+    match &ev.c.facts.proxy {
+        None => false,
+        Some(ProxyFacts::Socks(p)) => socks(ev, p, f),
+        Some(ProxyFacts::Http(h)) => http(ev, h, f),
+    }
+}
+
+fn socks(ev: &Evidence<'_>, p: &SocksFacts, f: &mut Findings) -> bool {
+    let name = format!("SOCKS{}", p.version());
     let target = p
         .request
         .as_ref()
@@ -47,27 +54,103 @@ pub fn socks(ev: &Evidence<'_>, f: &mut Findings) -> bool {
         );
         return true;
     }
+    let request = p.request.as_ref().map(|(at, _)| *at);
     if let Some((at, v, code)) = p.reply {
         if socks::granted(v, code) {
-            tunnel(ev, p, &target, at, f);
+            tunnel(ev, &name, &target, String::new(), [request, Some(at)], f);
             return false;
         }
-        f.add(
-            "proxy_refused",
-            Severity::Error,
-            Phase::Tcp,
+        refused(
+            f,
             format!(
-                "the SOCKS{v} proxy could not open the tunnel to {target}: {} ({code})",
+                "the {name} proxy could not open the tunnel to {target}: {} ({code})",
                 socks::reply_name(v, code)
             ),
-            "the proxy answered the request with a failure; no RDP byte reached the server".into(),
-            frames(&[p.request.as_ref().map(|r| r.0), Some(at)]),
-            false,
-            None,
+            frames(&[request, Some(at)]),
         );
         return true;
     }
-    unanswered(ev, p, version, &target, f)
+    // The last thing the client asked that the proxy left unanswered.
+    let asked = match (request, &p.greeting, p.method, &p.auth, p.auth_status) {
+        (Some(at), ..) => (at, format!("the request to connect to {target}")),
+        (None, _, _, Some((at, _)), None) => (*at, "the client's authentication".to_string()),
+        (None, Some((at, _)), None, ..) => (*at, "the client's greeting".to_string()),
+        // The client had its answer and did not go on: its own closing rules judge it.
+        _ => return false,
+    };
+    unanswered(ev, &name, asked, f)
+}
+
+fn http(ev: &Evidence<'_>, h: &HttpConnectFacts, f: &mut Findings) -> bool {
+    let Some((req_at, req)) = &h.request else { return false };
+    let target = req.authority.as_str();
+    match &h.response {
+        Some((at, r)) if r.granted() => {
+            let after = match h.first_refusal {
+                Some((a, s)) => format!(" after a first answer {s} (frame {})", a.frame),
+                None => String::new(),
+            };
+            tunnel(ev, "HTTP", target, after, [Some(*req_at), Some(*at)], f);
+            false
+        }
+        Some((at, r)) if r.status == 407 => {
+            let challenge = r
+                .challenge
+                .as_ref()
+                .map_or(String::new(), |c| format!(" (challenge: {c})"));
+            let summary = match &req.auth_scheme {
+                Some(s) => format!("the HTTP proxy rejected the client's {s} credentials for the CONNECT to {target}"),
+                None => {
+                    format!("the HTTP proxy requires authentication for the CONNECT to {target}; the client sent none")
+                }
+            };
+            auth_failed(
+                f,
+                summary,
+                format!(
+                    "407 {}{challenge}; CONNECT requests on this connection: {}",
+                    reason(r),
+                    h.requests
+                ),
+                vec![req_at.frame, at.frame],
+            );
+            true
+        }
+        Some((at, r)) => {
+            refused(
+                f,
+                format!(
+                    "the HTTP proxy refused the CONNECT to {target}: {} {}",
+                    r.status,
+                    reason(r)
+                ),
+                vec![req_at.frame, at.frame],
+            );
+            true
+        }
+        None => unanswered(ev, "HTTP", (*req_at, format!("the CONNECT to {target}")), f),
+    }
+}
+
+fn reason(r: &http_connect::Response) -> String {
+    if r.reason.is_empty() {
+        http_connect::status_name(r.status).to_string()
+    } else {
+        r.reason.clone()
+    }
+}
+
+fn refused(f: &mut Findings, summary: String, frames: Vec<u64>) {
+    f.add(
+        "proxy_refused",
+        Severity::Error,
+        Phase::Tcp,
+        summary,
+        "the proxy answered the request with a failure; no RDP byte reached the server".into(),
+        frames,
+        false,
+        None,
+    );
 }
 
 fn auth_failed(f: &mut Findings, summary: String, detail: String, frames: Vec<u64>) {
@@ -84,33 +167,28 @@ fn auth_failed(f: &mut Findings, summary: String, detail: String, frames: Vec<u6
 }
 
 /// The tunnel opened: RDP follows, and the TCP figures are those of the leg to the proxy.
-fn tunnel(ev: &Evidence<'_>, p: &ProxyFacts, target: &str, at: At, f: &mut Findings) {
+fn tunnel(ev: &Evidence<'_>, name: &str, target: &str, after: String, at: [Option<At>; 2], f: &mut Findings) {
     f.add(
         "via_proxy",
         Severity::Info,
         Phase::Tcp,
-        format!("RDP tunnelled through a SOCKS{} proxy to {target}", p.version()),
         format!(
-            "the proxy {}:{} granted the request; round trips, retransmissions and resets here are those between the client and the proxy",
+            "RDP tunnelled through {} {name} proxy to {target}",
+            if name == "HTTP" { "an" } else { "a" }
+        ),
+        format!(
+            "the proxy {}:{} granted the request{after}; round trips, retransmissions and resets here are those between the client and the proxy",
             ev.c.server.ip, ev.c.server.port
         ),
-        frames(&[p.request.as_ref().map(|r| r.0), Some(at)]),
+        frames(&at),
         false,
         None,
     );
 }
 
-/// No reply to the greeting or the request: the proxy may still be trying to reach the
-/// target. Judged like an unanswered X.224 request; a close by the proxy is a refusal.
-fn unanswered(ev: &Evidence<'_>, p: &ProxyFacts, version: u8, target: &str, f: &mut Findings) -> bool {
-    let asked = match (&p.request, &p.greeting, p.method, &p.auth, p.auth_status) {
-        (Some((at, _)), ..) => (*at, format!("the request to connect to {target}")),
-        (None, _, _, Some((at, _)), None) => (*at, "the client's authentication".to_string()),
-        (None, Some((at, _)), None, ..) => (*at, "the client's greeting".to_string()),
-        // The client had its answer and did not go on: its own closing rules judge it.
-        _ => return false,
-    };
-    let (at, what) = asked;
+/// No answer to `asked` (when, what): the proxy may still be trying to reach the target.
+/// Judged like an unanswered X.224 request; a close by the proxy is a refusal.
+fn unanswered(ev: &Evidence<'_>, name: &str, (at, what): (At, String), f: &mut Findings) -> bool {
     let close = ev.closes.iter().find(|c| c.at.frame > at.frame).copied();
     let (summary, end) = match close {
         Some(c) if c.side == Side::Server => {
@@ -118,8 +196,8 @@ fn unanswered(ev: &Evidence<'_>, p: &ProxyFacts, version: u8, target: &str, f: &
                 "proxy_refused",
                 Severity::Error,
                 Phase::Tcp,
-                format!("the SOCKS{version} proxy closed the connection without answering {what}"),
-                format!("a {} from the proxy and no SOCKS reply before it", c.what()),
+                format!("the {name} proxy closed the connection without answering {what}"),
+                format!("a {} from the proxy and no proxy reply before it", c.what()),
                 vec![at.frame, c.at.frame],
                 false,
                 None,
@@ -128,7 +206,7 @@ fn unanswered(ev: &Evidence<'_>, p: &ProxyFacts, version: u8, target: &str, f: &
         }
         Some(c) if Evidence::secs(at, c.at) >= CLIENT_WAITED_SECS => (
             format!(
-                "the SOCKS{version} proxy never answered {what}; the client gave up after {:.1} s",
+                "the {name} proxy never answered {what}; the client gave up after {:.1} s",
                 Evidence::secs(at, c.at)
             ),
             c.at,
@@ -136,7 +214,7 @@ fn unanswered(ev: &Evidence<'_>, p: &ProxyFacts, version: u8, target: &str, f: &
         Some(_) => return false,
         None if Evidence::secs(at, ev.last()) >= NO_REPLY_SECS => (
             format!(
-                "the SOCKS{version} proxy never answered {what}; the capture ended {:.1} s after it",
+                "the {name} proxy never answered {what}; the capture ended {:.1} s after it",
                 Evidence::secs(at, ev.last())
             ),
             ev.last(),
@@ -148,7 +226,7 @@ fn unanswered(ev: &Evidence<'_>, p: &ProxyFacts, version: u8, target: &str, f: &
         Severity::Error,
         Phase::Tcp,
         summary,
-        "the proxy accepted TCP but sent no SOCKS reply: it is most likely still trying to reach the target (inferred)"
+        "the proxy accepted TCP but sent no reply: it is most likely still trying to reach the target (inferred)"
             .into(),
         vec![at.frame, end.frame],
         false,

@@ -25,6 +25,7 @@ impl<E> From<nom::Err<E>> for ParseError {
 pub type ParseResult<T> = Result<T, ParseError>;
 
 pub mod cert;
+pub mod http_connect;
 pub mod mcs;
 pub mod mcs_domain;
 pub mod rdpeudp;

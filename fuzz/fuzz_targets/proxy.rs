@@ -1,7 +1,8 @@
-//! SOCKS before RDP: (1) the input as a client stream and as a proxy stream, walked
-//! message by message the way the stream decoder steps through an exchange; (2) a whole
-//! `Connection` (TCP handshake, then the input cut into client and proxy segments: a length
-//! and direction byte before each), whose record, diagnosis and text report are built.
+//! A proxy exchange before RDP (SOCKS, HTTP CONNECT): (1) the input as a client stream and
+//! as a proxy stream, walked message by message the way the stream decoder steps through an
+//! exchange; (2) a whole `Connection` (TCP handshake, then the input cut into client and
+//! proxy segments: a length and direction byte before each), whose record, diagnosis and
+//! text report are built.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,7 @@ use rdpscope::conn::Connection;
 use rdpscope::decode::TcpHeader;
 use rdpscope::flow::tcp::At;
 use rdpscope::flow::{Endpoint, Side};
+use rdpscope::proto::http_connect;
 use rdpscope::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};
 use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
@@ -69,9 +71,26 @@ fn header(side: Side, [seq, ack]: [u32; 2], syn: bool, ack_flag: bool) -> TcpHea
     }
 }
 
+/// CONNECT requests, then responses, one after another as after a 407.
+fn walk_http(mut i: &[u8]) {
+    let _ = (http_connect::is_request_start(i), http_connect::is_response_start(i));
+    while let Ok((r, n)) = http_connect::parse_request(i) {
+        assert!(n > 0 && n <= i.len());
+        let _ = r.target.map(|t| t.to_string());
+        i = &i[n..];
+    }
+    while let Ok((r, n)) = http_connect::parse_response(i) {
+        assert!(n > 0 && n <= i.len());
+        let _ = (r.granted(), http_connect::status_name(r.status));
+        i = &i[n..];
+        i = &i[r.body.unwrap_or(i.len()).min(i.len())..];
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     walk_client(data);
     walk_server(data);
+    walk_http(data);
 
     let cfg = Config::default();
     let client = Endpoint { ip: [10, 0, 0, 2].into(), port: 50000 };
