@@ -109,3 +109,28 @@ fn selection_follows_the_connection_not_the_row() {
     press(&mut st, &s, &[Action::TogglePause]);
     assert!(st.paused.is_none());
 }
+
+/// RDP through proxies: the SOCKS5 session and the HTTP proxy's 403, analyzed with the
+/// proxies' ports as `--port` gives them; the wide detail shows the proxy under security.
+#[test]
+fn proxied_connections_200x60() {
+    let cfg = Config {
+        server_ports: vec![3389, 1080, 8888],
+        ..Config::default()
+    };
+    let mut records = Vec::new();
+    let mut id = 1;
+    for name in ["socks5-success", "http-connect-forbidden"] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/lab/{name}.pcap"));
+        let res = pipeline::analyze_file(&p, &Filter::Ports(cfg.server_ports.clone()), &cfg, id, &mut |_| {}).unwrap();
+        id = res.next_id;
+        records.extend(res.records);
+    }
+    let s = Arc::new(Snapshot::from_records("fixtures/lab", records));
+    let mut st = UiState::default();
+    let first = screen(&s, &mut st, 200, 60);
+    press(&mut st, &s, &[Action::Down]);
+    let second = screen(&s, &mut st, 200, 60);
+    assert!(first.contains("proxy") && second.contains("proxy"));
+    insta::assert_snapshot!(format!("{first}\n{second}"));
+}
