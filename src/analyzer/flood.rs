@@ -7,11 +7,12 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::{Analyzer, Flow};
 use crate::config::Config;
 use crate::conn::Connection;
 use crate::decode::TcpHeader;
 use crate::flow::tcp::At;
-use crate::flow::{Endpoint, Side};
+use crate::flow::{Endpoint, FlowKey, Side};
 use crate::ts::Ts;
 
 /// A SYN flood against one server: half-open connections (SYNs only, never answered).
@@ -128,4 +129,116 @@ pub(super) struct Floods {
     /// The latest flood of each server that had one.
     pub(super) latest: FastMap<Endpoint, usize>,
     pub(super) sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
+}
+
+/// The flood bookkeeping of the engine: half-open entries per server, and their summaries.
+impl Analyzer {
+    pub(super) fn new_half_open(&mut self, key: FlowKey, at: At, client: Endpoint, server: Endpoint, h: &TcpHeader) {
+        let count = {
+            let n = self.floods.half_open.entry(server).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let threshold = self.cfg.flood_half_open.min(self.cfg.max_flows / 2).max(1) as u32;
+        if count > threshold && !self.floods.active.contains_key(&server) {
+            self.start_flood(server, at.ts);
+        }
+        let id = match self.floods.active.get_mut(&server) {
+            Some((_, last)) => {
+                *last = at.ts;
+                None
+            }
+            None => {
+                self.stats.tcp_connections += 1;
+                Some(self.take_id())
+            }
+        };
+        let ho = HalfOpen {
+            id,
+            client,
+            server,
+            isn: h.seq,
+            window: h.window,
+            syns: [(at, h.mss); HALF_OPEN_SYNS],
+            n: 1,
+        };
+        self.make_room();
+        let evicted = self.tcp.insert(key, Flow::HalfOpen(ho));
+        self.retire_evicted(evicted);
+        self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
+    }
+
+    /// `server` has more half-open attempts than any real client population makes: from now
+    /// on its unanswered attempts are summarised, those already waiting included.
+    pub(super) fn start_flood(&mut self, server: Endpoint, ts: Ts) {
+        if self.stats.syn_floods.len() >= MAX_FLOODS {
+            return;
+        }
+        let idx = self.stats.syn_floods.len();
+        self.stats.syn_floods.push(SynFlood {
+            server,
+            half_open: 0,
+            syns: 0,
+            sources: 0,
+            sources_counted_up_to: MAX_FLOOD_SOURCES as u64,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            frames: [u64::MAX, 0],
+            first_ts: Ts(i64::MAX),
+            last_ts: Ts(i64::MIN),
+        });
+        self.floods.sources.push(HashSet::default());
+        self.floods.active.insert(server, (idx, ts));
+        self.floods.latest.insert(server, idx);
+        let waiting = self
+            .tcp
+            .drain_where(|f| matches!(f, Flow::HalfOpen(h) if h.server == server));
+        for f in waiting {
+            if let Flow::HalfOpen(h) = f {
+                self.half_open_gone(server);
+                self.summarise(h);
+            }
+        }
+    }
+
+    pub(super) fn half_open_gone(&mut self, server: Endpoint) {
+        if let Some(n) = self.floods.half_open.get_mut(&server) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.floods.half_open.remove(&server);
+            }
+        }
+    }
+
+    /// Whether a half-open attempt that ends now goes into a flood summary.
+    pub(super) fn flood_of(&self, h: &HalfOpen) -> Option<usize> {
+        if h.id.is_none() {
+            return self.floods.latest.get(&h.server).copied();
+        }
+        self.floods.active.get(&h.server).map(|(i, _)| *i)
+    }
+
+    pub(super) fn summarise(&mut self, h: HalfOpen) {
+        if let Some(id) = h.id {
+            self.open_ids.remove(&id);
+            self.stats.tcp_connections = self.stats.tcp_connections.saturating_sub(1);
+        }
+        let idx = self.flood_of(&h).or_else(|| self.floods.latest.get(&h.server).copied());
+        let (Some(f), Some(srcs)) = (
+            idx.and_then(|i| self.stats.syn_floods.get_mut(i)),
+            idx.and_then(|i| self.floods.sources.get_mut(i)),
+        ) else {
+            return;
+        };
+        f.half_open += 1;
+        f.syns += h.n as u64;
+        let (first, last) = (h.first(), h.last());
+        f.first_ts = f.first_ts.min(first.ts);
+        f.last_ts = f.last_ts.max(last.ts);
+        f.frames = [f.frames[0].min(first.frame), f.frames[1].max(last.frame)];
+        if srcs.len() < MAX_FLOOD_SOURCES {
+            srcs.insert(h.client.ip);
+        }
+        f.sources = srcs.len() as u64;
+    }
 }

@@ -5,6 +5,8 @@
 pub mod event;
 pub mod facts;
 pub mod stream;
+pub mod tls_handshake;
+pub mod tunnel;
 pub mod udp;
 
 use crate::config::Config;

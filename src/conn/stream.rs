@@ -1,19 +1,19 @@
-//! One direction of an RDP connection's byte stream, cut into PDUs: TPKT/X.224 (and the
-//! cleartext MCS exchange of standard RDP security) until the negotiation selects TLS,
-//! then TLS records. Buffers are bounded; a gap or garbage makes the decoder resynchronise
+//! One direction of an RDP connection's byte stream, cut into PDUs: a proxy exchange if the
+//! stream opens with one (conn::tunnel), TPKT/X.224 (and the cleartext MCS exchange of
+//! standard RDP security) until the negotiation selects TLS, then TLS records. Buffers are bounded; a gap or garbage makes the decoder resynchronise
 //! on the next plausible TPKT or TLS header instead of giving up on the connection.
 
 use crate::config::Config;
 use crate::conn::event::{EventKind, Timeline};
-use crate::conn::facts::{AlertSeen, AppRecord, HttpConnectFacts, ProxyFacts, RdpFacts, SocksFacts};
+use crate::conn::facts::{AlertSeen, AppRecord, RdpFacts};
+use crate::conn::tls_handshake;
+use crate::conn::tunnel::{self, Tunnel, Unit};
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::http_connect;
 use crate::proto::mcs::{self, ServerCertificate};
 use crate::proto::mcs_domain::{self, DomainPdu};
-use crate::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};
-use crate::proto::tls::{self, Handshake, RecordHeader};
+use crate::proto::tls::{self, RecordHeader};
 use crate::proto::x224::{self, Negotiation, Tpdu};
 use crate::proto::{cert, tpkt, ParseError};
 
@@ -25,7 +25,7 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn event(&mut self, at: At, side: Side, kind: EventKind) {
+    pub(super) fn event(&mut self, at: At, side: Side, kind: EventKind) {
         self.timeline.push(self.cfg.max_events, at, side, kind);
     }
 
@@ -43,22 +43,6 @@ enum Mode {
     Tls,
     /// Nothing more to learn: bytes are only counted.
     Done,
-}
-
-/// Where this side is in a proxy exchange that may come before RDP: SOCKS (proto::socks)
-/// or HTTP CONNECT (proto::http_connect).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Tunnel {
-    /// Nothing of this side's stream seen yet: it may open with a proxy request.
-    #[default]
-    Maybe,
-    Client(ClientStep),
-    Server(ServerStep),
-    /// CONNECT requests (another may follow a 407) and the proxy's responses.
-    HttpClient,
-    HttpServer,
-    /// Not a proxy exchange, or the exchange is over.
-    No,
 }
 
 /// Cleartext PDUs after the MCS exchange recorded as plain "RDP data" events.
@@ -225,65 +209,19 @@ impl StreamDecoder {
     /// One proxy message at the start of the stream (or the decision that there is none,
     /// taking no bytes); `None` when more bytes are needed.
     fn tunnel_unit(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
-        let (after_socks, after_http) = match &ctx.facts.proxy {
-            Some(ProxyFacts::Socks(_)) => (true, false),
-            Some(ProxyFacts::Http(_)) => (false, true),
-            None => (false, false),
-        };
-        let step = match (self.tunnel, side, rest.first()) {
-            (Tunnel::Maybe, Side::Client, Some(4 | 5)) => Tunnel::Client(ClientStep::First),
-            (Tunnel::Maybe, Side::Client, _) if http_connect::is_request_start(rest) => Tunnel::HttpClient,
-            // The proxy's side is a proxy exchange only when the client's was.
-            (Tunnel::Maybe, Side::Server, Some(0 | 5)) if after_socks => Tunnel::Server(ServerStep::First),
-            (Tunnel::Maybe, Side::Server, _) if after_http => Tunnel::HttpServer,
-            (Tunnel::HttpClient, ..) if !http_connect::is_request_start(rest) => Tunnel::No,
-            (Tunnel::HttpServer, ..) if !http_connect::is_response_start(rest) => Tunnel::No,
-            (Tunnel::Maybe, ..) => Tunnel::No,
-            (s, ..) => s,
-        };
-        let parsed = match step {
-            Tunnel::Client(s) => socks::parse_client(rest, s).map(|(m, n)| (socks_client(at, m, ctx), n)),
-            Tunnel::Server(s) => socks::parse_server(rest, s).map(|(m, n)| (socks_server(at, m, ctx), n)),
-            Tunnel::HttpClient => http_connect::parse_request(rest).map(|(r, n)| {
-                http_request(at, r, ctx);
-                (Tunnel::HttpClient, n)
-            }),
-            Tunnel::HttpServer => http_connect::parse_response(rest).map(|(r, n)| {
-                let body = r.body;
-                http_response(at, r, ctx);
-                match body {
-                    // An error page of known length: skip it (another answer may follow).
-                    Some(b) if b <= http_connect::MAX_BODY => (Tunnel::HttpServer, n.saturating_add(b)),
-                    // A page that runs until the proxy closes: nothing more to learn here.
-                    _ => (Tunnel::No, usize::MAX),
-                }
-            }),
-            Tunnel::Maybe | Tunnel::No => {
-                self.tunnel = Tunnel::No;
-                return Some(0);
+        match tunnel::unit(&mut self.tunnel, side, at, rest, ctx) {
+            Unit::Took(n) => Some(n),
+            Unit::TookAndSkip(n, skip) => {
+                self.skip = skip;
+                Some(n)
             }
-        };
-        match parsed {
-            Ok((_, usize::MAX)) => {
-                self.tunnel = Tunnel::No;
+            Unit::Rest => {
                 self.finish();
                 Some(rest.len())
             }
-            Ok((next, n)) => {
-                self.tunnel = next;
-                if n > rest.len() {
-                    self.skip = n - rest.len();
-                    return Some(rest.len());
-                }
-                Some(n)
-            }
-            Err(ParseError::Incomplete) => {
-                self.tunnel = step;
-                None
-            }
-            Err(ParseError::Malformed(what)) => {
+            Unit::NeedMore => None,
+            Unit::Malformed(what) => {
                 ctx.anomaly(at, side, what);
-                self.tunnel = Tunnel::No;
                 self.resync = true;
                 Some(1)
             }
@@ -451,7 +389,7 @@ impl StreamDecoder {
             }
             let msg: Vec<u8> = self.hs.drain(..len).collect();
             match tls::parse_handshake(&msg) {
-                Ok(m) => on_handshake(side, at, m, ctx),
+                Ok(m) => tls_handshake::record(side, at, m, ctx),
                 Err(_) => ctx.anomaly(at, side, "TLS handshake message does not parse"),
             }
         }
@@ -604,153 +542,4 @@ impl StreamDecoder {
             self.finish();
         }
     }
-}
-
-/// Update the SOCKS facts of the connection (the client's first message creates them).
-fn with_socks<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut SocksFacts) -> R) -> R {
-    let mut s = match facts.proxy.take() {
-        Some(ProxyFacts::Socks(s)) => s,
-        _ => SocksFacts::default(),
-    };
-    let r = f(&mut s);
-    facts.proxy = Some(ProxyFacts::Socks(s));
-    r
-}
-
-fn with_http<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut HttpConnectFacts) -> R) -> R {
-    let mut h = match facts.proxy.take() {
-        Some(ProxyFacts::Http(h)) => h,
-        _ => HttpConnectFacts::default(),
-    };
-    let r = f(&mut h);
-    facts.proxy = Some(ProxyFacts::Http(h));
-    r
-}
-
-/// Record a client SOCKS message; returns what the client may send next.
-fn socks_client(at: At, m: ClientMsg, ctx: &mut Ctx<'_>) -> Tunnel {
-    let next = with_socks(ctx.facts, |p| match &m {
-        ClientMsg::Greeting { methods } => {
-            p.greeting = Some((at, methods.clone()));
-            Tunnel::Client(ClientStep::AfterGreeting)
-        }
-        ClientMsg::Auth { user } => {
-            p.auth = Some((at, user.clone()));
-            Tunnel::Client(ClientStep::AfterGreeting)
-        }
-        ClientMsg::Request(r) => {
-            p.request = Some((at, r.clone()));
-            Tunnel::No
-        }
-    });
-    ctx.event(at, Side::Client, EventKind::SocksClient(m));
-    next
-}
-
-/// Record a proxy SOCKS message; returns what the proxy may send next.
-fn socks_server(at: At, m: ServerMsg, ctx: &mut Ctx<'_>) -> Tunnel {
-    let next = with_socks(ctx.facts, |p| match m {
-        ServerMsg::Method(x) => {
-            p.method = Some((at, x));
-            match x {
-                socks::METHOD_USER_PASS => Tunnel::Server(ServerStep::AuthStatus),
-                socks::METHOD_NONE_ACCEPTABLE => Tunnel::No,
-                _ => Tunnel::Server(ServerStep::Reply),
-            }
-        }
-        ServerMsg::AuthStatus(s) => {
-            p.auth_status = Some((at, s));
-            Tunnel::Server(ServerStep::Reply)
-        }
-        ServerMsg::Reply { version, code } => {
-            p.reply = Some((at, version, code));
-            Tunnel::No
-        }
-    });
-    ctx.event(at, Side::Server, EventKind::SocksServer(m));
-    next
-}
-
-fn http_request(at: At, r: http_connect::Request, ctx: &mut Ctx<'_>) {
-    let what = format!("HTTP CONNECT {}", r.authority);
-    with_http(ctx.facts, |h| {
-        h.requests = h.requests.saturating_add(1);
-        h.request = Some((at, r));
-    });
-    ctx.event(at, Side::Client, EventKind::HttpProxy { what });
-}
-
-fn http_response(at: At, r: http_connect::Response, ctx: &mut Ctx<'_>) {
-    let what = format!("HTTP {} {}", r.status, r.reason);
-    with_http(ctx.facts, |h| {
-        h.responses = h.responses.saturating_add(1);
-        if !r.granted() && h.first_refusal.is_none() {
-            h.first_refusal = Some((at, r.status));
-        }
-        h.response = Some((at, r));
-    });
-    ctx.event(at, Side::Server, EventKind::HttpProxy { what });
-}
-
-fn on_handshake(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
-    let name = m.name();
-    let t = &mut ctx.facts.tls;
-    let detail = match m {
-        Handshake::ClientHello(ch) => {
-            let d = format!(
-                "versions={} ciphers={}{}",
-                ch.offered_versions()
-                    .iter()
-                    .map(|v| tls::version_name(*v))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                ch.cipher_suites.len(),
-                ch.sni.as_deref().map(|s| format!(" sni={s}")).unwrap_or_default()
-            );
-            t.client_hello.get_or_insert((at, ch));
-            Some(d)
-        }
-        Handshake::ServerHello(sh) => {
-            let d = format!(
-                "version={} cipher={}",
-                tls::version_name(sh.version),
-                tls::cipher_name(sh.cipher).map_or_else(|| format!("0x{:04x}", sh.cipher), str::to_string)
-            );
-            // After a HelloRetryRequest the real ServerHello follows: it wins.
-            if t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|(_, s)| s.hello_retry_request) {
-                t.server_hello = Some((at, sh));
-            }
-            Some(d)
-        }
-        Handshake::Certificate(chain) => {
-            t.chain_len = chain.len();
-            let leaf = chain.first().map(|der| cert::summarize(der));
-            let d = match leaf {
-                Some(Ok(c)) => {
-                    let d = c.subject.clone();
-                    t.certificate.get_or_insert((at, c));
-                    Some(d)
-                }
-                Some(Err(_)) => {
-                    t.certificate_error = Some("leaf certificate does not parse");
-                    None
-                }
-                None => {
-                    t.certificate_error = Some("empty certificate chain");
-                    None
-                }
-            };
-            d
-        }
-        Handshake::ServerHelloDone => {
-            t.server_hello_done.get_or_insert(at);
-            None
-        }
-        Handshake::ClientKeyExchange => {
-            t.client_key_exchange.get_or_insert(at);
-            None
-        }
-        _ => None,
-    };
-    ctx.event(at, side, EventKind::TlsHandshake { name, detail });
 }
