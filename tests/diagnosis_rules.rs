@@ -430,6 +430,18 @@ fn http_502_is_proxy_refused_and_an_unanswered_connect_is_no_reply() {
         .contains("502 Bad Gateway"));
     assert!(r["anomalies"].as_array().unwrap().is_empty());
 
+    // A page claiming more than the 64 KiB skip bound ends the decoding of the proxy's side:
+    // nothing of it is buffered or read as TPKT/TLS.
+    let r = Convo::new(T2024)
+        .c(CONNECT)
+        .s(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000000\r\n\r\n<html>")
+        .s(&[0x16; 3000])
+        .send(false, &[], Flags::Fin)
+        .run();
+    assert_eq!(codes(&r)[0], ("proxy_refused".into(), "error".into()));
+    assert!(r["anomalies"].as_array().unwrap().is_empty(), "{}", r["anomalies"]);
+    assert!(r["tls"].is_null());
+
     let mut c = Convo::new(T2024);
     c.c(CONNECT);
     c.t += 9_000_000_000; // the client waits 9 s, then gives up
