@@ -102,25 +102,28 @@ pub fn unit(state: &mut Tunnel, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'
     }
 }
 
-/// Update the SOCKS facts of the connection (the client's first message creates them).
-fn with_socks<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut SocksFacts) -> R) -> R {
-    let mut s = match facts.proxy.take() {
-        Some(ProxyFacts::Socks(s)) => s,
-        _ => SocksFacts::default(),
-    };
-    let r = f(&mut s);
-    facts.proxy = Some(ProxyFacts::Socks(s));
+/// Update the connection's proxy facts of one kind: taken out (fresh ones if none, or of
+/// the other kind), changed by `f`, put back. The client's first message creates them.
+fn update<T: Default, R>(
+    facts: &mut RdpFacts,
+    kind: fn(ProxyFacts) -> Option<T>,
+    wrap: fn(T) -> ProxyFacts,
+    f: impl FnOnce(&mut T) -> R,
+) -> R {
+    let mut t = facts.proxy.take().and_then(kind).unwrap_or_default();
+    let r = f(&mut t);
+    facts.proxy = Some(wrap(t));
     r
 }
 
+fn with_socks<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut SocksFacts) -> R) -> R {
+    let kind = |p| if let ProxyFacts::Socks(s) = p { Some(s) } else { None };
+    update(facts, kind, ProxyFacts::Socks, f)
+}
+
 fn with_http<R>(facts: &mut RdpFacts, f: impl FnOnce(&mut HttpConnectFacts) -> R) -> R {
-    let mut h = match facts.proxy.take() {
-        Some(ProxyFacts::Http(h)) => h,
-        _ => HttpConnectFacts::default(),
-    };
-    let r = f(&mut h);
-    facts.proxy = Some(ProxyFacts::Http(h));
-    r
+    let kind = |p| if let ProxyFacts::Http(h) = p { Some(h) } else { None };
+    update(facts, kind, ProxyFacts::Http, f)
 }
 
 /// Record a client SOCKS message; returns what the client may send next.
