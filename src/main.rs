@@ -136,6 +136,21 @@ fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    let read: Vec<&FileSummary> = summary.files.iter().filter(|f| f.error.is_none()).collect();
+    if !read.is_empty() && read.iter().all(|f| f.frames > 0 && f.frames_analyzed == 0) {
+        // Nothing to report is most often the wrong port: say how to name the right one.
+        let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
+        let ports = ports.join(", ");
+        match &a.analysis.filter {
+            None => eprintln!(
+                "rdpscope: no packet to or from port {ports} in {}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter",
+                if read.len() == 1 { "the capture" } else { "the captures" }
+            ),
+            Some(f) => eprintln!(
+                "rdpscope: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"
+            ),
+        }
+    }
     Ok(if input_error {
         ExitCode::from(2)
     } else if summary.failed > 0 {

@@ -59,6 +59,21 @@ fn unreadable_inputs_get_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_capture_without_rdp_on_its_ports_says_how_to_name_the_port() {
+    // RDP through a SOCKS5 proxy on port 42356: nothing on 3389.
+    let f = "fixtures/real/arkime__socks5-rdp.pcap";
+    let (code, _, err) = rdpscope(&["analyze", f]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("no packet to or from port 3389") && err.contains("--port N"),
+        "{err}"
+    );
+    let (_, out, err) = rdpscope(&["analyze", "--port", "42356", f]);
+    assert!(err.is_empty(), "{err}");
+    assert!(out.contains("proxy: socks5 CONNECT 10.0.0.1:3389"), "{out}");
+}
+
+#[test]
 fn truncated_file_is_reported_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(concat!(
