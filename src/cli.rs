@@ -57,7 +57,8 @@ pub enum Only {
 /// What to look at and how to judge it; shared by analyze, live and replay.
 #[derive(Args, Debug, Clone)]
 pub struct AnalysisArgs {
-    /// Also treat this TCP/UDP port as an RDP server port (repeatable; 3389 always is).
+    /// Also treat this TCP/UDP port as an RDP server port, or a SOCKS/HTTP proxy's port that
+    /// RDP goes through (repeatable; 3389 always is).
     #[arg(long = "port", value_name = "N")]
     pub ports: Vec<u16>,
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.
