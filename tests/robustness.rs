@@ -58,6 +58,15 @@ fn run(link: LinkType, frames: &[(Ts, &[u8], u32)], cfg: &Config) -> usize {
     finished.len()
 }
 
+/// The default configuration, plus the proxy ports of the fixtures (SOCKS 1080 and 42356,
+/// HTTP 8888) so that the proxy exchanges are decoded, and mutated, too.
+fn base_config() -> Config {
+    Config {
+        server_ports: vec![3389, 1080, 8888, 42356],
+        ..Config::default()
+    }
+}
+
 /// Small bounds so the tests also exercise eviction and buffer limits.
 fn tight_config() -> Config {
     Config {
@@ -68,7 +77,7 @@ fn tight_config() -> Config {
         max_handshake_message: 1024,
         max_app_records: 4,
         max_events: 16,
-        ..Config::default()
+        ..base_config()
     }
 }
 
@@ -92,7 +101,7 @@ proptest! {
     ) {
         let fs: Vec<(Ts, &[u8], u32)> = frames.iter().enumerate()
             .map(|(i, f)| (Ts(i as i64 * 1000), f.as_slice(), f.len() as u32)).collect();
-        run(link_of(link), &fs, &Config::default());
+        run(link_of(link), &fs, &base_config());
     }
 
     #[test]
@@ -112,7 +121,7 @@ proptest! {
             }
         }
         let fs: Vec<(Ts, &[u8], u32)> = cap.frames.iter().zip(&frames).map(|(f, d)| (f.ts, d.as_slice(), f.wire_len)).collect();
-        run(cap.link, &fs, &if tight { tight_config() } else { Config::default() });
+        run(cap.link, &fs, &if tight { tight_config() } else { base_config() });
     }
 
     #[test]
@@ -165,7 +174,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(path.file_name().unwrap());
         std::fs::write(&p, &bytes).unwrap();
-        let cfg = Config::default();
+        let cfg = base_config();
         if let Ok(res) = pipeline::analyze_file(&p, &Filter::Ports(cfg.server_ports.clone()), &cfg, 1, &mut |_| {}) {
             for r in &res.records {
                 serde_json::to_string(r).unwrap();
