@@ -1,7 +1,12 @@
-//! Live capture from an interface: libpcap in immediate mode with a kernel buffer of a
-//! few MB and the BPF filter installed in the kernel. A capture thread copies packets
-//! into batches for the analysis thread; it never blocks on it (a full channel is
+//! Live capture from an interface: libpcap with a kernel ring of a few MB (TPACKET_V3:
+//! variable-size packets packed into blocks that the kernel hands over when full or after
+//! BLOCK_TIMEOUT_MS) and the BPF filter installed in the kernel. A capture thread copies
+//! packets into batches for the analysis thread; it never blocks on it (a full channel is
 //! counted as drops), and reads libpcap's kernel drop counters every second.
+//!
+//! Not immediate mode: there libpcap falls back to TPACKET_V2, whose ring slots are sized
+//! for the largest packet the interface may deliver (64 KiB with segmentation offload), so
+//! an 8 MB ring held about 128 packets and overflowed after a few ms of scheduling delay.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,15 +19,15 @@ use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
 use crate::decode::LinkType;
 use crate::ts::Ts;
 
-/// Nap between reads while the link is busy, and how many empty reads count as quiet.
-const NAP: Duration = Duration::from_micros(200);
-const BUSY_NAPS: u32 = 250;
+/// Longest a packet waits in a ring block before the kernel hands the block over: the
+/// live view's latency at most (it refreshes every 200 ms).
+const BLOCK_TIMEOUT_MS: i32 = 50;
 
 /// Longest wait for the socket to become readable, so stop requests are seen promptly.
 const IDLE_MS: u16 = 50;
 
-/// Block until libpcap's socket has packets (or IDLE_MS passed): no busy loop when the
-/// link is quiet, no sleep-induced latency (and ring overflow) when it is busy.
+/// Block until libpcap's socket has a block of packets ready (or IDLE_MS passed): no busy
+/// loop, and one wake-up per block however fast the link.
 fn wait_readable(cap: &Capture<Active>) {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
@@ -79,16 +84,15 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
     };
     let mut cap = Capture::from_device(iface)
         .map_err(err)?
-        .immediate_mode(true)
         .promisc(true)
         .snaplen(65535)
         .buffer_size(KERNEL_BUFFER)
-        .timeout(100)
+        .timeout(BLOCK_TIMEOUT_MS)
         .precision(Precision::Nano)
         .open()
         .map_err(err)?
-        // In immediate mode libpcap's read timeout never fires (it polls again), so the
-        // loop could not notice a stop request: read non-blocking and poll the socket ourselves.
+        // Read non-blocking and poll the socket ourselves, so a stop request is seen within
+        // IDLE_MS whatever libpcap's timeout does.
         .setnonblock()
         .map_err(err)?;
     let dlt = cap.get_datalink().0;
@@ -116,7 +120,6 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
 pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut number = 0u64;
-    let mut idle = 0u32;
     let mut last_flush = Instant::now();
     let mut last_stats = Instant::now();
     let end = loop {
@@ -125,7 +128,6 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
         }
         match live.cap.next_packet() {
             Ok(p) => {
-                idle = 0;
                 number += 1;
                 if let Some(w) = live.write.as_mut() {
                     w.write(&p);
@@ -144,17 +146,8 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                     last_flush = Instant::now();
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => {
-                // Busy link: short naps keep the kernel ring drained (measured: far fewer
-                // drops than waiting for poll, which wakes per retired ring block). Quiet
-                // link: block in poll so an idle sensor costs nothing.
-                idle += 1;
-                if idle < BUSY_NAPS {
-                    std::thread::sleep(NAP);
-                } else {
-                    wait_readable(&live.cap);
-                }
-            }
+            // Nothing ready: wait for the next block.
+            Err(pcap::Error::TimeoutExpired) => wait_readable(&live.cap),
             Err(e) => break Some(e.to_string()),
         }
         // Small batches still go out promptly so the view stays live.
