@@ -443,3 +443,26 @@ fn limits_md_states_every_default() {
     let seg = format!("{MAX_PENDING_SEGMENTS} (`MAX_PENDING_SEGMENTS`)");
     assert!(doc.contains(&seg));
 }
+
+/// A live refresh lists at most `MAX_OPEN_ROWS` open connections, the most recently active,
+/// and still counts them all (here with a bound of 5 of 40: 30 answered, 10 only SYNs).
+#[test]
+fn live_rows_are_the_most_recently_active_open_connections() {
+    let mut f = Feed::new(Config::default());
+    for port in 40000..40030 {
+        f.open(port);
+    }
+    for port in 41000..41010 {
+        f.tcp(true, port, 7, "S", &[]);
+    }
+    // Activity on two of the first connections makes them recent again.
+    f.tcp(true, 40003, 1001, "PA", b"x");
+    f.tcp(true, 40001, 1001, "PA", b"y");
+    let (rows, total) = f.a.recent_open_connections(5);
+    assert_eq!(total, 40);
+    let mut ports: Vec<u16> = rows.iter().map(|c| c.client.port).collect();
+    ports.sort_unstable();
+    assert_eq!(ports, [40001, 40003, 41007, 41008, 41009]);
+    let (all, total) = f.a.recent_open_connections(rdpscope::live::MAX_OPEN_ROWS);
+    assert_eq!((all.len(), total), (40, 40));
+}

@@ -19,6 +19,10 @@ use crate::record::ConnectionRecord;
 use crate::report::summary::Summary;
 use crate::ts::Ts;
 
+/// Open TCP connections given a row in each snapshot (the most recently active): building
+/// their records is the cost of a refresh, so it must not grow with a gateway's load.
+pub const MAX_OPEN_ROWS: usize = 2000;
+
 /// Receives each connection as it ends.
 pub type RecordSink = Box<dyn FnMut(&ConnectionRecord) + Send>;
 
@@ -288,9 +292,9 @@ impl Engine {
         self.last_frames = frames;
         self.last_tick = Instant::now();
         let mut conns: Vec<ConnView> = self.history.iter().map(|(v, _)| v.clone()).collect();
-        let mut open: Vec<ConnView> = self
-            .analyzer
-            .open_connections()
+        let (tcp_open, tcp_total) = self.analyzer.recent_open_connections(MAX_OPEN_ROWS);
+        let mut open: Vec<ConnView> = tcp_open
+            .into_iter()
             .map(|c| ConnView {
                 record: ConnectionRecord::from_tcp(&c, &self.cfg),
                 open: true,
@@ -302,7 +306,8 @@ impl Engine {
                 rtt_ms: Vec::new(),
             }))
             .collect();
-        let n_open = open.len();
+        let n_listed = open.len();
+        let n_open = n_listed + tcp_total.saturating_sub(MAX_OPEN_ROWS.min(tcp_total));
         conns.append(&mut open);
         conns.sort_by_key(|v| v.record.id);
         let snap = Snapshot {
@@ -316,6 +321,7 @@ impl Engine {
             if_dropped: CaptureCounters::get(&c.if_dropped),
             conns,
             open: n_open,
+            open_listed: n_listed,
             success: self.counts.success,
             failed: self.counts.failed,
             incomplete: self.counts.incomplete,

@@ -7,5 +7,5 @@ pub mod engine;
 pub mod frames;
 pub mod snapshot;
 
-pub use engine::{spawn, Command, Handle, Options, Source};
+pub use engine::{spawn, Command, Handle, Options, Source, MAX_OPEN_ROWS};
 pub use snapshot::{ConnView, Snapshot};

@@ -30,7 +30,10 @@ pub struct Snapshot {
     pub if_dropped: u64,
     /// Connections, oldest first (views sort as they like).
     pub conns: Vec<ConnView>,
+    /// Open connections in all; `conns` lists at most `MAX_OPEN_ROWS` of them (the most
+    /// recently active).
     pub open: usize,
+    pub open_listed: usize,
     pub success: u64,
     pub failed: u64,
     pub incomplete: u64,

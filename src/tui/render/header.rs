@@ -50,7 +50,14 @@ pub fn render(f: &mut Frame<'_>, area: Rect, s: &Snapshot, st: &UiState) {
     let causes: Vec<String> = s.failures_by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
     let l2 = vec![
         Span::raw(" connections: "),
-        Span::styled(format!("{} open", s.open), Style::default().fg(Color::Yellow)),
+        Span::styled(
+            if s.open > s.open_listed {
+                format!("{} open ({} most recent listed)", s.open, s.open_listed)
+            } else {
+                format!("{} open", s.open)
+            },
+            Style::default().fg(Color::Yellow),
+        ),
         Span::raw("  "),
         Span::styled(format!("{} ok", s.success), Style::default().fg(Color::Green)),
         Span::raw("  "),
