@@ -1,5 +1,7 @@
 //! The command line as a user runs it: exit codes, error lines, JSON lines, evidence pcaps.
 
+mod common;
+
 use std::process::Command;
 
 fn rdpscope(args: &[&str]) -> (i32, String, String) {
@@ -193,11 +195,7 @@ fn replay_gives_the_same_verdicts_as_analyze() {
 
 #[test]
 fn live_without_privileges_says_what_to_do() {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false);
+    let root = common::is_root();
     if !root {
         // Unprivileged already: the message must come straight away.
         let (code, _, err) = rdpscope(&["live", "-i", "lo", "--format", "json"]);
@@ -230,11 +228,7 @@ fn live_without_privileges_says_what_to_do() {
 
 #[test]
 fn live_as_root_switches_to_the_given_user() {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false);
+    let root = common::is_root();
     if !root {
         eprintln!("\n*** --user test not run: needs root ***\n");
         assert!(std::env::var_os("CI").is_none(), "--user test needs root in CI");

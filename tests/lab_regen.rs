@@ -20,14 +20,6 @@ const SCENARIOS: &[&str] = &[
     "tls-version-server-new-client-old",
 ];
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
-}
-
 /// What must not change between two runs of a scenario.
 fn verdict(records: &[Value]) -> Vec<Value> {
     records
@@ -50,7 +42,7 @@ fn verdict(records: &[Value]) -> Vec<Value> {
 #[test]
 fn quick_lab_scenarios_regenerate_with_the_same_verdict() {
     let in_ci = std::env::var_os("CI").is_some();
-    if !is_root() {
+    if !common::is_root() {
         let msg = "LAB REGENERATION NOT RUN: it needs root (network namespaces, servers, tcpdump). Run `sudo -E cargo test --test lab_regen`.";
         assert!(!in_ci, "{msg}");
         eprintln!("\n*** {msg} ***\n");

@@ -67,11 +67,7 @@ fn verdict(r: &Value) -> Value {
 #[test]
 fn live_capture_on_veth_gives_the_offline_verdicts() {
     let in_ci = std::env::var_os("CI").is_some();
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false);
+    let root = common::is_root();
     let tcpreplay = Command::new("tcpreplay").arg("-V").output().is_ok();
     if !root || !tcpreplay {
         let msg = format!(
@@ -88,46 +84,18 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
         child: None,
     };
     let (a, b) = (lab.a.clone(), lab.b.clone());
-    for cmd in [
-        vec!["ip", "netns", "add", &a],
-        vec!["ip", "netns", "add", &b],
+    for ns in [&a, &b] {
+        assert!(run(&["ip", "netns", "add", ns]), "setup failed: netns add {ns}");
         // No IPv6 chatter (router/neighbour solicitations) in the capture.
-        vec![
-            "ip",
-            "netns",
-            "exec",
-            &a,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.all.disable_ipv6=1",
-        ],
-        vec![
-            "ip",
-            "netns",
-            "exec",
-            &b,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.all.disable_ipv6=1",
-        ],
-        vec![
-            "ip",
-            "netns",
-            "exec",
-            &a,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.default.disable_ipv6=1",
-        ],
-        vec![
-            "ip",
-            "netns",
-            "exec",
-            &b,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.default.disable_ipv6=1",
-        ],
+        for key in ["all", "default"] {
+            let knob = format!("net.ipv6.conf.{key}.disable_ipv6=1");
+            assert!(
+                run(&["ip", "netns", "exec", ns, "sysctl", "-qw", &knob]),
+                "setup failed: {knob} in {ns}"
+            );
+        }
+    }
+    for cmd in [
         vec![
             "ip", "-n", &a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b,
         ],

@@ -8,6 +8,15 @@ use rdpscope::capture::Filter;
 use rdpscope::config::Config;
 use rdpscope::pipeline;
 
+/// Whether the tests run as root (namespaces, live capture, the lab need it).
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
