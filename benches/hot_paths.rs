@@ -16,7 +16,6 @@ use rdpscope::flow::reassembly::{Chunk, Reassembler};
 use rdpscope::flow::table::{FlowTable, LastSeen};
 use rdpscope::flow::{Endpoint, FlowKey};
 use rdpscope::proto::{tls, tpkt, x224};
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 
 struct Frame {
@@ -267,7 +266,7 @@ fn bench_pipeline(c: &mut Criterion) {
                 }
                 let (fin, _) = a.finish();
                 fin.iter()
-                    .map(|f| ConnectionRecord::from_finished(f, &cfg).frames[1])
+                    .map(|f| rdpscope::emit::record(f, &cfg).frames[1])
                     .sum::<u64>()
             },
             BatchSize::LargeInput,

@@ -39,8 +39,6 @@ pub struct Config {
     /// (libpcap and the filter) on a second thread while the first analyzes. Results are the
     /// same either way.
     pub threads: usize,
-    /// `--redact`: hash user names, client names and certificate subjects in every record.
-    pub redact: Option<crate::redact::Redactor>,
 }
 
 impl Default for Config {
@@ -61,7 +59,6 @@ impl Default for Config {
             close_linger_secs: 5,
             high_latency_ms: 150.0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
-            redact: None,
         }
     }
 }

@@ -11,28 +11,26 @@ use std::cell::Cell;
 use std::path::Path;
 use std::sync::mpsc;
 
-use crate::analyzer::{Analyzer, Finished};
+use crate::analyzer::Analyzer;
 use crate::capture::file::{self, FileError};
 use crate::capture::Filter;
 use crate::config::Config;
 use crate::decode::LinkType;
-use crate::diagnosis::retry;
+use crate::emit::summary::{FileSummary, Summary};
+use crate::emit::Emitter;
 use crate::record::ConnectionRecord;
-use crate::report::summary::FileSummary;
 use crate::ts::Ts;
 
 pub struct FileResult {
-    /// Every record, in id order ([`analyze_file`]); empty from [`analyze_file_streaming`],
-    /// which hands them out one by one.
+    /// Every record, in id order.
     pub records: Vec<ConnectionRecord>,
-    pub summary: FileSummary,
+    /// The run's summary: counts, retry stories and this file's figures.
+    pub summary: Summary,
     pub next_id: u64,
-    /// Chains of retried attempts, one line each (see [`retry::stories`]).
-    pub stories: Vec<String>,
 }
 
-/// Analyze one capture file. Connection ids start at `first_id`. `progress` receives
-/// the bytes read so far.
+/// Analyze one capture file on its own (no redaction). Connection ids start at `first_id`.
+/// `progress` receives the bytes read so far.
 pub fn analyze_file(
     path: &Path,
     filter: &Filter,
@@ -41,31 +39,13 @@ pub fn analyze_file(
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileResult, FileError> {
     let mut records = Vec::new();
-    let mut res = analyze_file_streaming(path, filter, cfg, first_id, progress, &mut |r| records.push(r))?;
-    res.records = records;
-    Ok(res)
-}
-
-/// Turns finished connections, in id order, into linked records.
-struct Emitter<'a> {
-    cfg: &'a Config,
-    file: String,
-    linker: retry::Linker,
-    stories: retry::Stories,
-}
-
-impl Emitter<'_> {
-    fn emit(&mut self, finished: Vec<Finished>, out: &mut dyn FnMut(ConnectionRecord)) {
-        for f in finished {
-            let mut r = ConnectionRecord::from_finished(&f, self.cfg);
-            r.file = Some(self.file.clone());
-            let (start, end) = f.span();
-            drop(f);
-            self.linker.link(&mut r, start, end);
-            self.stories.add(&r, Some(&self.linker));
-            out(r);
-        }
-    }
+    let mut em = Emitter::new(cfg, None);
+    let next_id = analyze_file_streaming(path, filter, cfg, &mut em, first_id, progress, &mut |r| records.push(r))?;
+    Ok(FileResult {
+        records,
+        summary: em.finish(),
+        next_id,
+    })
 }
 
 /// Frames that passed the filter, copied into one buffer to cross to the analyzer thread.
@@ -155,23 +135,20 @@ fn read_in_thread(
 const READY_EVERY: u64 = 1024;
 
 /// Analyze one capture file, handing each record to `on_record` in id order as soon as it
-/// is final. The returned result has no records.
+/// is final; `em` builds, links and counts the records (one emitter serves every file of
+/// a run) and gets the file's summary. Returns the next free connection id.
 pub fn analyze_file_streaming(
     path: &Path,
     filter: &Filter,
     cfg: &Config,
+    em: &mut Emitter,
     first_id: u64,
     progress: &mut dyn FnMut(u64),
     on_record: &mut dyn FnMut(ConnectionRecord),
-) -> Result<FileResult, FileError> {
+) -> Result<u64, FileError> {
     let mut analyzer = Analyzer::new(cfg.clone(), first_id);
     let shown = path.display().to_string();
-    let mut em = Emitter {
-        cfg,
-        file: shown.clone(),
-        linker: retry::Linker::default(),
-        stories: retry::Stories::default(),
-    };
+    em.set_file(Some(shown.clone()));
     let mut since = 0u64;
     let mut on_frame = |number: u64, ts: Ts, link: LinkType, data: &[u8], wire_len: u32| {
         analyzer.on_frame(number, ts, link, data, wire_len);
@@ -179,7 +156,9 @@ pub fn analyze_file_streaming(
         if since >= READY_EVERY {
             since = 0;
             if analyzer.waiting() > 0 {
-                em.emit(analyzer.take_ready(), on_record);
+                for f in analyzer.take_ready() {
+                    on_record(em.finished(f));
+                }
             }
         }
     };
@@ -196,18 +175,16 @@ pub fn analyze_file_streaming(
     let next_id = analyzer.next_id();
     let (finished, mut stats) = analyzer.finish();
     stats.empty_frames = read.empty_frames;
-    em.emit(finished, on_record);
-    Ok(FileResult {
-        records: Vec::new(),
-        summary: FileSummary {
-            file: shown,
-            frames: read.frames,
-            frames_analyzed: stats.frames_analyzed,
-            stats,
-            warning: read.stopped_early,
-            error: None,
-        },
-        next_id,
-        stories: em.stories.finish(),
-    })
+    for f in finished {
+        on_record(em.finished(f));
+    }
+    em.add_file(FileSummary {
+        file: shown,
+        frames: read.frames,
+        frames_analyzed: stats.frames_analyzed,
+        stats,
+        warning: read.stopped_early,
+        error: None,
+    });
+    Ok(next_id)
 }

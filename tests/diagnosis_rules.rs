@@ -6,7 +6,6 @@ use etherparse::PacketBuilder;
 use rdpscope::analyzer::Analyzer;
 use rdpscope::config::Config;
 use rdpscope::decode::LinkType;
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 use serde_json::Value;
 
@@ -101,7 +100,7 @@ impl Convo {
         }
         let (finished, _) = a.finish();
         assert_eq!(finished.len(), 1);
-        serde_json::to_value(ConnectionRecord::from_finished(&finished[0], &cfg)).unwrap()
+        serde_json::to_value(rdpscope::emit::record(&finished[0], &cfg)).unwrap()
     }
 }
 

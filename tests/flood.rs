@@ -154,7 +154,7 @@ fn an_unanswered_attempt_is_listed_while_it_waits() {
             a.on_frame(f.number, f.ts, f.link, f.data, f.wire_len);
             let open: Vec<_> = a.open_connections().map(|c| c.into_owned()).collect();
             assert_eq!(open.len(), 1, "frame {}", f.number);
-            let r = rdpscope::record::ConnectionRecord::from_tcp(&open[0], &cfg);
+            let r = rdpscope::emit::tcp_record(&open[0], &cfg);
             let tcp = r.tcp.as_ref().unwrap();
             assert_eq!(
                 (r.id, tcp.syn_count, r.frames[0]),

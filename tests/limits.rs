@@ -6,7 +6,6 @@ use rdpscope::analyzer::{Analyzer, Finished};
 use rdpscope::config::Config;
 use rdpscope::decode::LinkType;
 use rdpscope::flow::reassembly::MAX_PENDING_SEGMENTS;
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 use serde_json::Value;
 
@@ -83,7 +82,7 @@ impl Feed {
         let (finished, stats) = self.a.finish();
         let records = finished
             .iter()
-            .map(|f| serde_json::to_value(ConnectionRecord::from_finished(f, &cfg)).unwrap())
+            .map(|f| serde_json::to_value(rdpscope::emit::record(f, &cfg)).unwrap())
             .collect();
         (records, stats)
     }

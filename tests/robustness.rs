@@ -10,7 +10,6 @@ use rdpscope::capture::Filter;
 use rdpscope::config::Config;
 use rdpscope::decode::LinkType;
 use rdpscope::pipeline;
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 
 struct Frame {
@@ -52,7 +51,7 @@ fn run(link: LinkType, frames: &[(Ts, &[u8], u32)], cfg: &Config) -> usize {
     }
     let (finished, _) = a.finish();
     for f in &finished {
-        let r = ConnectionRecord::from_finished(f, cfg);
+        let r = rdpscope::emit::record(f, cfg);
         serde_json::to_string(&r).unwrap();
     }
     finished.len()

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use rdpscope::proto::mcs::{self, ServerCertificate};
-use rdpscope::proto::{cert, mcs_domain};
+use rdpscope::proto::cert;
+use rdpscope::proto::mcs::domain as mcs_domain;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(ci) = mcs::parse_connect_initial(data) {

@@ -7,12 +7,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdpscope::analyzer::{Analyzer, Finished};
+use rdpscope::analyzer::Analyzer;
 use rdpscope::config::Config;
 use rdpscope::decode::LinkType;
-use rdpscope::diagnosis::retry;
-use rdpscope::record::ConnectionRecord;
-use rdpscope::report::{json, summary::Summary, text};
+use rdpscope::emit::Emitter;
+use rdpscope::record::redact::Redactor;
+use rdpscope::report::{json, text};
 use rdpscope::ts::Ts;
 
 fn u32_at(d: &[u8], at: usize, be: bool) -> Option<u32> {
@@ -78,19 +78,15 @@ fuzz_target!(|data: &[u8]| {
         pos = end;
     }
     let (finished, _stats) = a.finish();
-    let mut records: Vec<ConnectionRecord> = finished
-        .iter()
-        .map(|f| ConnectionRecord::from_finished(f, &cfg))
-        .collect();
-    let times: Vec<_> = finished.iter().map(Finished::span).collect();
-    retry::link(&mut records, &times);
+    // The same emit step as the CLI, redaction included.
+    let mut em = Emitter::new(&cfg, Some(Redactor::new(b"fuzz".to_vec())));
     let mut out = Vec::new();
-    let mut sum = Summary::new();
-    for r in &records {
-        sum.add(r);
-        let _ = json::connection(&mut out, r);
-        let _ = text::connection(&mut out, r, &text::Options { timeline: true });
+    for f in finished {
+        let r = em.finished(f);
+        let _ = json::connection(&mut out, &r);
+        let _ = text::connection(&mut out, &r, &text::Options { timeline: true });
     }
+    let sum = em.finish();
     let _ = json::summary(&mut out, &sum);
     let _ = text::summary(&mut out, &sum);
 });

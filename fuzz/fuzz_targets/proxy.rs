@@ -117,7 +117,7 @@ fuzz_target!(|data: &[u8]| {
     }
     conn.finish(&cfg);
     let f = Finished::Tcp(Box::new(conn));
-    let r = ConnectionRecord::from_finished(&f, &cfg);
+    let r = rdpscope::emit::record(&f, &cfg);
     if let Some(p) = &r.proxy {
         let _ = p.summary();
     }

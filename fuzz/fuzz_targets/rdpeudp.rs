@@ -36,6 +36,6 @@ fuzz_target!(|data: &[u8]| {
         at.ts = Ts(at.ts.0 + 1_000_000);
         rest = next;
     }
-    let r = ConnectionRecord::from_udp(&flow);
+    let r = rdpscope::emit::udp_record(&flow);
     let _ = serde_json::to_string(&r);
 });

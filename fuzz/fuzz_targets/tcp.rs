@@ -219,7 +219,7 @@ fuzz_target!(|input: Input| {
     assert_eq!(bare.r.pending_bytes(), 0);
     conn.finish(&cfg);
     let f = Finished::Tcp(Box::new(conn));
-    let r = ConnectionRecord::from_finished(&f, &cfg);
+    let r = rdpscope::emit::record(&f, &cfg);
     let _ = serde_json::to_string(&r);
     let mut out = Vec::new();
     let _ = rdpscope::report::text::connection(&mut out, &r, &rdpscope::report::text::Options { timeline: true });

@@ -3,11 +3,8 @@
 //! nothing of RDP.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-pub mod evidence;
+pub mod extract;
 pub mod file;
-
-/// The default capture filter: RDP on TCP and UDP.
-pub const DEFAULT_PORT: u16 = 3389;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests

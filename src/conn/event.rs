@@ -132,7 +132,7 @@ impl EventKind {
             EventKind::RdpStep { what } => format!("RDP {what}"),
             EventKind::DisconnectUltimatum { reason } => format!(
                 "MCS Disconnect Provider Ultimatum ({})",
-                crate::proto::mcs_domain::ultimatum_reason_name(*reason)
+                crate::proto::mcs::domain::ultimatum_reason_name(*reason)
             ),
             EventKind::Fin => "FIN".into(),
             EventKind::Rst => "RST".into(),

@@ -2,6 +2,7 @@
 //! timeline. Fed one segment at a time by the analyzer; no I/O.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod ctx;
 pub mod event;
 pub mod facts;
 pub mod stream;
@@ -16,9 +17,10 @@ use crate::flow::table::LastSeen;
 use crate::flow::tcp::{At, Segment, TcpTracker};
 use crate::flow::{Endpoint, Side};
 use crate::ts::Ts;
+use ctx::Ctx;
 use event::{EventKind, Timeline};
 use facts::RdpFacts;
-use stream::{Ctx, StreamDecoder};
+use stream::StreamDecoder;
 
 #[derive(Debug, Clone)]
 pub struct Connection {

@@ -3,37 +3,19 @@
 //! standard RDP security) until the negotiation selects TLS, then TLS records. Buffers are bounded; a gap or garbage makes the decoder resynchronise
 //! on the next plausible TPKT or TLS header instead of giving up on the connection.
 
-use crate::config::Config;
-use crate::conn::event::{EventKind, Timeline};
-use crate::conn::facts::{AlertSeen, AppRecord, RdpFacts};
+use crate::conn::ctx::Ctx;
+use crate::conn::event::EventKind;
+use crate::conn::facts::{AlertSeen, AppRecord};
 use crate::conn::tls_handshake;
 use crate::conn::tunnel::{self, Tunnel, Unit};
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
+use crate::proto::mcs::domain::{self as mcs_domain, DomainPdu};
 use crate::proto::mcs::{self, ServerCertificate};
-use crate::proto::mcs_domain::{self, DomainPdu};
 use crate::proto::tls::{self, RecordHeader};
 use crate::proto::x224::{self, Negotiation, Tpdu};
 use crate::proto::{cert, tpkt, ParseError};
-
-/// What the rest of the connection shares with a stream decoder.
-pub struct Ctx<'a> {
-    pub facts: &'a mut RdpFacts,
-    pub timeline: &'a mut Timeline,
-    pub cfg: &'a Config,
-}
-
-impl Ctx<'_> {
-    pub(super) fn event(&mut self, at: At, side: Side, kind: EventKind) {
-        self.timeline.push(self.cfg.max_events, at, side, kind);
-    }
-
-    fn anomaly(&mut self, at: At, side: Side, what: &'static str) {
-        self.facts.anomaly(at, side, what);
-        self.event(at, side, EventKind::Malformed { what });
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Mode {

@@ -2,8 +2,8 @@
 //! the server's choice, the certificate (summarised at once; only the summary is kept) and
 //! the key-exchange steps, into the TLS facts and the timeline.
 
+use crate::conn::ctx::Ctx;
 use crate::conn::event::EventKind;
-use crate::conn::stream::Ctx;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::cert;

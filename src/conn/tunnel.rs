@@ -3,9 +3,9 @@
 //! through its own messages; what they say goes into the connection's proxy facts and
 //! timeline, and the stream decoder is told how many bytes each step took.
 
+use crate::conn::ctx::Ctx;
 use crate::conn::event::EventKind;
 use crate::conn::facts::{HttpConnectFacts, ProxyFacts, RdpFacts, SocksFacts};
-use crate::conn::stream::Ctx;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};

@@ -3,9 +3,10 @@
 
 use super::catalog::ClientError;
 use super::evidence::Evidence;
-use super::{Findings, Phase, Severity};
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use crate::flow::Side;
-use crate::proto::mcs_domain::ultimatum_reason_name;
+use crate::proto::mcs::domain::ultimatum_reason_name;
 
 pub fn unexplained(ev: &Evidence<'_>, f: &mut Findings) {
     let phase = ev.phase;

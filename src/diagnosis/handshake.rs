@@ -3,7 +3,8 @@
 
 use super::catalog::ClientError;
 use super::evidence::Evidence;
-use super::{Findings, Phase, Severity};
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use crate::flow::Side;
 use crate::proto::x224::{self, Negotiation};
 

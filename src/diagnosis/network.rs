@@ -3,7 +3,8 @@
 
 use super::catalog::ClientError;
 use super::evidence::Evidence;
-use super::{Findings, Phase, Severity};
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use crate::config::Config;
 use crate::flow::reassembly::seq_diff;
 use crate::flow::tcp::BIG_SEGMENT;

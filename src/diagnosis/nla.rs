@@ -3,8 +3,9 @@
 //! is an inference.
 
 use super::evidence::Evidence;
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use super::phase::{CREDSSP_CLIENT_RECORDS, CREDSSP_SERVER_RECORDS};
-use super::{Findings, Phase, Severity};
 use crate::flow::Side;
 
 /// The Early User Authorization Result is 4 bytes; with record overhead it stays small.

@@ -4,7 +4,8 @@
 //! only the client-proxy leg.
 
 use super::evidence::Evidence;
-use super::{Findings, Phase, Severity};
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use crate::conn::facts::{HttpConnectFacts, ProxyFacts, SocksFacts};
 use crate::flow::tcp::At;
 use crate::flow::Side;

@@ -4,7 +4,8 @@
 
 use super::catalog::ClientError;
 use super::evidence::Evidence;
-use super::{Findings, Phase, Severity};
+use super::findings::{Findings, Severity};
+use super::phase::Phase;
 use crate::conn::facts::AlertSeen;
 use crate::flow::Side;
 use crate::proto::cert::Validity;

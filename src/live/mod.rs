@@ -3,9 +3,9 @@
 //! and publishes a `Snapshot` at a fixed tick. Views (the TUI, the JSON printer) only
 //! read snapshots and finished records; none of them analyses anything.
 
-pub mod engine;
 pub mod frames;
 pub mod snapshot;
+pub mod worker;
 
-pub use engine::{spawn, Command, Handle, Options, Source, MAX_OPEN_ROWS};
 pub use snapshot::{ConnView, Snapshot};
+pub use worker::{spawn, Command, Handle, Options, Source, MAX_OPEN_ROWS};

@@ -54,7 +54,7 @@ impl Snapshot {
             ended: true,
             ..Default::default()
         };
-        let mut counts = crate::report::summary::Summary::new();
+        let mut counts = crate::emit::summary::Summary::new();
         for r in records {
             s.frames = s.frames.max(r.frames[1]);
             counts.add(&r);

@@ -27,7 +27,6 @@ pub type ParseResult<T> = Result<T, ParseError>;
 pub mod cert;
 pub mod http_connect;
 pub mod mcs;
-pub mod mcs_domain;
 pub mod rdpeudp;
 pub mod socks;
 pub mod tls;

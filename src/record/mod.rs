@@ -3,17 +3,16 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod proxy;
+pub mod redact;
 
 use serde::Serialize;
 
 pub use proxy::ProxyRecord;
 
-use crate::analyzer::Finished;
-use crate::config::Config;
 use crate::conn::facts::RdpFacts;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
-use crate::diagnosis::{self, ClientErrorRecord, Finding, Outcome, Phase};
+use crate::diagnosis::{ClientErrorRecord, Diagnosis, Finding, Outcome, Phase};
 use crate::flow::tcp::{At, Close};
 use crate::flow::{Endpoint, Side};
 use crate::proto::cert::{CertSummary, Validity};
@@ -379,13 +378,6 @@ fn timeline(events: &[crate::conn::event::Event], start: Ts) -> Vec<TimelineEntr
 }
 
 impl ConnectionRecord {
-    pub fn from_finished(f: &Finished, cfg: &Config) -> ConnectionRecord {
-        match f {
-            Finished::Tcp(c) => Self::from_tcp(c, cfg),
-            Finished::Udp(u) => Self::from_udp(u),
-        }
-    }
-
     /// The code of the connection's cause (its first error finding), or "unexplained".
     pub fn cause(&self) -> &'static str {
         self.findings
@@ -394,20 +386,12 @@ impl ConnectionRecord {
             .map_or("unexplained", |f| f.code)
     }
 
-    /// Apply `--redact` when configured (every record passes through here on its way out).
-    fn redacted(mut self, cfg: &Config) -> ConnectionRecord {
-        if let Some(r) = &cfg.redact {
-            r.record(&mut self);
-        }
-        self
-    }
-
-    pub fn from_tcp(c: &Connection, cfg: &Config) -> ConnectionRecord {
-        let d = diagnosis::diagnose(c, cfg);
+    /// The record of a TCP connection and its diagnosis: a projection, nothing decided here.
+    pub fn from_tcp(c: &Connection, d: Diagnosis) -> ConnectionRecord {
         let f = &c.facts;
         let t = &c.tcp;
         let cr = f.request.as_ref().map(|(_, r)| r);
-        let r = ConnectionRecord {
+        ConnectionRecord {
             kind: "connection",
             id: c.id,
             transport: "tcp",
@@ -472,12 +456,11 @@ impl ConnectionRecord {
                 .collect(),
             timeline: timeline(&c.timeline.events, c.first.ts),
             timeline_dropped: c.timeline.dropped,
-        };
-        r.redacted(cfg)
+        }
     }
 
-    pub fn from_udp(u: &UdpFlow) -> ConnectionRecord {
-        let d = diagnosis::diagnose_udp(u);
+    /// The record of an RDP-UDP flow and its diagnosis.
+    pub fn from_udp(u: &UdpFlow, d: Diagnosis) -> ConnectionRecord {
         ConnectionRecord {
             kind: "connection",
             id: u.id,

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::summary::Summary;
+use crate::emit::summary::Summary;
 use crate::record::ConnectionRecord;
 
 pub fn connection(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {

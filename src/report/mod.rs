@@ -2,5 +2,4 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod json;
-pub mod summary;
 pub mod text;

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::summary::Summary;
 use crate::diagnosis::{Outcome, Severity};
+use crate::emit::summary::Summary;
 use crate::flow::Side;
 use crate::record::ConnectionRecord;
 

@@ -90,7 +90,7 @@ pub struct AnalysisArgs {
 
 impl AnalysisArgs {
     /// The redactor for --redact, or None. A random key is announced on stderr.
-    pub fn redactor(&self) -> anyhow::Result<Option<rdpscope::redact::Redactor>> {
+    pub fn redactor(&self) -> anyhow::Result<Option<rdpscope::record::redact::Redactor>> {
         use anyhow::Context;
         if !self.redact {
             return Ok(None);
@@ -98,9 +98,9 @@ impl AnalysisArgs {
         if let Some(path) = &self.redact_key {
             let key =
                 std::fs::read(path).with_context(|| format!("{}: cannot read the redaction key", path.display()))?;
-            return Ok(Some(rdpscope::redact::Redactor::new(key)));
+            return Ok(Some(rdpscope::record::redact::Redactor::new(key)));
         }
-        let (r, from_env) = rdpscope::redact::Redactor::from_env_or_random()?;
+        let (r, from_env) = rdpscope::record::redact::Redactor::from_env_or_random()?;
         if !from_env {
             eprintln!("rdpscope: --redact without --redact-key or RDPSCOPE_REDACT_KEY: hashes are stable within this run only");
         }

@@ -1,6 +1,7 @@
-//! Evidence pcaps: one file per failed connection holding only its own packets, to
-//! attach to a ticket. A second pass over the input picks the frames by 4-tuple and
-//! frame range; the packets are written unchanged, with their original timestamps.
+//! Extracting connections: a second pass over a capture file writes, per wanted
+//! connection (4-tuple and frame range), a pcap of only its packets, unchanged, with their
+//! original timestamps. What is wanted and how the files are named is the caller's choice
+//! (`--write-evidence` asks for the failed connections).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,19 @@ use std::path::{Path, PathBuf};
 use pcap::{Capture, Precision, Savefile};
 
 use crate::decode::{self, LinkType, Transport};
-use crate::diagnosis::Outcome;
 use crate::flow::Endpoint;
-use crate::record::ConnectionRecord;
+
+/// One connection to extract.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub tcp: bool,
+    /// First and last frame number (inclusive).
+    pub frames: [u64; 2],
+    /// Where to write its pcap.
+    pub path: PathBuf,
+}
 
 struct Target {
     client: Endpoint,
@@ -22,15 +33,9 @@ struct Target {
     path: PathBuf,
 }
 
-/// The file name for a connection's evidence: `ID-CAUSE.pcap`.
-pub fn file_name(r: &ConnectionRecord) -> String {
-    format!("{:04}-{}.pcap", r.id, r.cause())
-}
-
-/// Write a pcap per failed connection of `records` (all from `input`) into `dir`.
-pub fn write(input: &Path, records: &[ConnectionRecord], dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let failed: Vec<&ConnectionRecord> = records.iter().filter(|r| r.outcome == Outcome::Failed).collect();
-    if failed.is_empty() {
+/// Write a pcap per wanted connection (all from `input`) into `dir`.
+pub fn write(input: &Path, wanted: &[Wanted], dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if wanted.is_empty() {
         return Ok(Vec::new());
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
@@ -38,8 +43,8 @@ pub fn write(input: &Path, records: &[ConnectionRecord], dir: &Path) -> Result<V
         .map_err(|e| format!("{}: cannot reopen for evidence: {e}", input.display()))?;
     let link = LinkType::from_dlt(cap.get_datalink().0).ok_or("unsupported link type")?;
     let mut targets = Vec::new();
-    for r in failed {
-        let path = dir.join(file_name(r));
+    for w in wanted {
+        let path = w.path.clone();
         if path.to_str().is_none() {
             return Err(format!("{}: path is not valid UTF-8", path.display()));
         }
@@ -47,11 +52,11 @@ pub fn write(input: &Path, records: &[ConnectionRecord], dir: &Path) -> Result<V
             .savefile(&path)
             .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         targets.push(Target {
-            client: r.client,
-            server: r.server,
-            tcp: r.transport == "tcp",
-            first: r.frames[0],
-            last: r.frames[1],
+            client: w.client,
+            server: w.server,
+            tcp: w.tcp,
+            first: w.frames[0],
+            last: w.frames[1],
             out,
             path,
         });

@@ -5,21 +5,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::diagnosis::Outcome;
 use crate::flow::Endpoint;
 use crate::record::ConnectionRecord;
 use crate::ts::Ts;
 
 /// How soon after an attempt ends the next one counts as its retry.
 pub const RETRY_WINDOW_SECS: i64 = 30;
-
-/// Set `retry_of` on every record that follows an earlier attempt between the same client
-/// and server within the window. `times` are each record's (first, last) packet times.
-pub fn link(records: &mut [ConnectionRecord], times: &[(Ts, Ts)]) {
-    let mut l = Linker::default();
-    for (r, t) in records.iter_mut().zip(times) {
-        l.link(r, t.0, t.1);
-    }
-}
 
 /// Bound on failed attempts remembered per (client address, server).
 const MAX_CANDIDATES: usize = 64;
@@ -29,7 +21,7 @@ const FORGET_SECS: i64 = 300;
 
 type LinkKey = (&'static str, IpAddr, Endpoint);
 
-/// [`link`] one record at a time, records given in id order: each record is linked to the
+/// Sets `retry_of` one record at a time, records given in id order: each record is linked to the
 /// most recent earlier attempt that did not succeed, between the same client address and
 /// server, that ended at most [`RETRY_WINDOW_SECS`] before it started. Memory holds only
 /// the attempts that could still be retried.
@@ -52,7 +44,7 @@ impl Linker {
                 .map(|(id, _)| *id)
         });
         r.retry_of = prev.filter(|p| *p != r.id);
-        if r.outcome != crate::diagnosis::Outcome::Success {
+        if r.outcome != Outcome::Success {
             let c = self.candidates.entry(key).or_default();
             if c.len() >= MAX_CANDIDATES {
                 let old = c.remove(0);
@@ -93,17 +85,8 @@ impl Linker {
     }
 }
 
-/// One line per chain of attempts, oldest first: "#1 negotiation_failure (...) -> #2 success".
-pub fn stories(records: &[ConnectionRecord]) -> Vec<String> {
-    let mut s = Stories::default();
-    for r in records {
-        s.add(r, None);
-    }
-    s.finish()
-}
-
-/// [`stories`] one record at a time, in id order, keeping only chains that have a retry or
-/// may still get one.
+/// Retry chains told as one line each ("#1 failed: … , client retried: #2 succeeded"), built
+/// one record at a time, in id order, keeping only chains that have a retry or may still get one.
 #[derive(Default)]
 pub struct Stories {
     /// Chains by the id of their first attempt: "client -> server" and the steps.
@@ -171,9 +154,9 @@ fn step(r: &ConnectionRecord) -> String {
         _ => String::new(),
     };
     match r.outcome {
-        crate::diagnosis::Outcome::Success => format!("succeeded{how}"),
-        crate::diagnosis::Outcome::Incomplete => format!("outcome unknown{how}"),
-        crate::diagnosis::Outcome::Failed => {
+        Outcome::Success => format!("succeeded{how}"),
+        Outcome::Incomplete => format!("outcome unknown{how}"),
+        Outcome::Failed => {
             let cause = r.findings.first().map_or("failed".to_string(), |f| f.summary.clone());
             format!("failed: {cause}")
         }

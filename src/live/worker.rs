@@ -14,9 +14,10 @@ use super::snapshot::{ConnView, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
 use crate::capture::{self, live::Live, CaptureCounters, CaptureMsg, Filter};
 use crate::config::Config;
-use crate::diagnosis::retry;
+use crate::emit::summary::Summary;
+use crate::emit::Emitter;
+use crate::record::redact::Redactor;
 use crate::record::ConnectionRecord;
-use crate::report::summary::Summary;
 use crate::ts::Ts;
 
 /// Open TCP connections given a row in each snapshot (the most recently active): building
@@ -46,6 +47,8 @@ pub struct Options {
     pub frame_store_bytes: usize,
     /// Called in the analysis thread for every connection as it ends (headless JSON).
     pub on_finished: Option<RecordSink>,
+    /// `--redact`: applied to every record and open row.
+    pub redactor: Option<Redactor>,
 }
 
 /// Requests from a view to the analysis thread.
@@ -58,6 +61,8 @@ pub struct Shared {
     pub snapshot: Mutex<Arc<Snapshot>>,
     pub counters: Arc<CaptureCounters>,
     pub finished: AtomicBool,
+    /// The run's summary (counts and retry stories), set when the source has ended.
+    pub summary: Mutex<Option<Summary>>,
 }
 
 pub struct Handle {
@@ -69,6 +74,11 @@ pub struct Handle {
 impl Handle {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.shared.snapshot.lock().map(|s| Arc::clone(&s)).unwrap_or_default()
+    }
+
+    /// The run's summary, once the source has ended.
+    pub fn summary(&self) -> Option<Summary> {
+        self.shared.summary.lock().ok().and_then(|s| s.clone())
     }
 
     pub fn stop(&self) {
@@ -103,6 +113,7 @@ pub fn spawn(opts: Options) -> Handle {
         })),
         counters: Arc::clone(&counters),
         finished: AtomicBool::new(false),
+        summary: Mutex::new(None),
     });
     // Bounded: a slow analysis makes the capture side drop (and count), never grow.
     let (tx, rx) = bounded::<CaptureMsg>(64);
@@ -115,7 +126,12 @@ pub fn spawn(opts: Options) -> Handle {
         history,
         frame_store_bytes,
         on_finished,
+        redactor,
     } = opts;
+    let file = match &source {
+        Source::Interface { .. } => None,
+        Source::File { path, .. } => Some(path.display().to_string()),
+    };
     let c2 = Arc::clone(&counters);
     let capture = std::thread::Builder::new()
         .name("capture".into())
@@ -125,13 +141,15 @@ pub fn spawn(opts: Options) -> Handle {
         });
     let s2 = Arc::clone(&shared);
     let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
-        let mut e = Engine {
+        let mut emit = Emitter::new(&cfg, redactor);
+        emit.set_file(file);
+        let mut e = Worker {
             analyzer: Analyzer::new(cfg.clone(), 1),
             cfg,
+            emit,
             history: VecDeque::new(),
             max_history: history,
             store: FrameStore::new(frame_store_bytes),
-            counts: Summary::new(),
             on_finished,
             shared: Arc::clone(&s2),
             source: source_name,
@@ -141,7 +159,6 @@ pub fn spawn(opts: Options) -> Handle {
             last_tick: Instant::now(),
             pps: 0.0,
             forgotten: 0,
-            linker: retry::Linker::default(),
         };
         e.run(rx, cmd_rx, tick);
         s2.finished.store(true, Ordering::Relaxed);
@@ -153,14 +170,15 @@ pub fn spawn(opts: Options) -> Handle {
     }
 }
 
-struct Engine {
+/// The analysis thread's state.
+struct Worker {
     analyzer: Analyzer,
     cfg: Config,
+    emit: Emitter,
     /// Finished connections, oldest first, with the time of their last packet.
     history: VecDeque<(ConnView, Ts)>,
     max_history: usize,
     store: FrameStore,
-    counts: Summary,
     on_finished: Option<RecordSink>,
     shared: Arc<Shared>,
     source: String,
@@ -170,10 +188,9 @@ struct Engine {
     last_tick: Instant,
     pps: f64,
     forgotten: u64,
-    linker: retry::Linker,
 }
 
-impl Engine {
+impl Worker {
     fn run(&mut self, rx: Receiver<CaptureMsg>, cmds: Receiver<Command>, tick: Duration) {
         let mut ended = false;
         loop {
@@ -200,6 +217,10 @@ impl Engine {
                 let analyzer = std::mem::replace(&mut self.analyzer, Analyzer::new(self.cfg.clone(), 1));
                 let (rest, _) = analyzer.finish();
                 self.retire(rest);
+                let emit = std::mem::replace(&mut self.emit, Emitter::new(&self.cfg, None));
+                if let Ok(mut s) = self.shared.summary.lock() {
+                    *s = Some(emit.finish());
+                }
                 self.publish(true);
                 self.shared.finished.store(true, Ordering::Relaxed);
                 // Keep serving commands (writing pcaps) until the view goes away.
@@ -217,14 +238,12 @@ impl Engine {
 
     fn retire(&mut self, done: Vec<Finished>) {
         for f in done {
-            let mut r = ConnectionRecord::from_finished(&f, &self.cfg);
-            let (start, end) = f.span();
-            self.linker.link(&mut r, start, end);
-            self.counts.add(&r);
+            let rtt_ms = rtt_of(&f);
+            let (_, end) = f.span();
+            let r = self.emit.finished(f);
             if let Some(cb) = self.on_finished.as_mut() {
                 cb(&r);
             }
-            let rtt_ms = rtt_of(&f);
             self.history.push_back((
                 ConnView {
                     record: r,
@@ -252,7 +271,7 @@ impl Engine {
                         self.analyzer
                             .open_connections()
                             .find(|c| c.id == id)
-                            .map(|c| ConnectionRecord::from_tcp(&c, &self.cfg))
+                            .map(|c| self.emit.open_tcp(&c))
                     });
                 self.status = Some(match rec {
                     None => format!("connection #{id} is no longer kept"),
@@ -296,12 +315,12 @@ impl Engine {
         let mut open: Vec<ConnView> = tcp_open
             .into_iter()
             .map(|c| ConnView {
-                record: ConnectionRecord::from_tcp(&c, &self.cfg),
+                record: self.emit.open_tcp(&c),
                 open: true,
                 rtt_ms: c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
             })
             .chain(self.analyzer.open_udp_flows().map(|u| ConnView {
-                record: ConnectionRecord::from_udp(u),
+                record: self.emit.open_udp(u),
                 open: true,
                 rtt_ms: Vec::new(),
             }))
@@ -322,10 +341,10 @@ impl Engine {
             conns,
             open: n_open,
             open_listed: n_listed,
-            success: self.counts.success,
-            failed: self.counts.failed,
-            incomplete: self.counts.incomplete,
-            failures_by_cause: self.counts.failures_by_cause.clone(),
+            success: self.emit.summary().success,
+            failed: self.emit.summary().failed,
+            incomplete: self.emit.summary().incomplete,
+            failures_by_cause: self.emit.summary().failures_by_cause.clone(),
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,

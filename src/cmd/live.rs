@@ -3,15 +3,15 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdpscope::capture::live as capture_live;
 use rdpscope::live::{self as pipeline, Options, Source};
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::{json, summary::Summary};
+use rdpscope::report::json;
 
-use crate::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
+use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
 
 /// Bytes of recent raw frames kept so `w` can write a connection's packets.
 const FRAME_STORE: usize = 64 << 20;
@@ -28,12 +28,9 @@ fn stop_flag() -> Arc<AtomicBool> {
 }
 
 /// The JSON printer for headless runs: one line per connection as it ends, flushed at
-/// once for log shippers; it also keeps the totals for the summary line.
-fn json_printer(summary: Arc<Mutex<Summary>>) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+/// once for log shippers.
+fn json_printer() -> Box<dyn FnMut(&ConnectionRecord) + Send> {
     Box::new(move |r| {
-        if let Ok(mut s) = summary.lock() {
-            s.add(r);
-        }
         let out = io::stdout();
         let mut out = out.lock();
         let _ = json::connection(&mut out, r);
@@ -42,11 +39,10 @@ fn json_printer(summary: Arc<Mutex<Summary>>) -> Box<dyn FnMut(&ConnectionRecord
 }
 
 fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
-    let summary = Arc::new(Mutex::new(Summary::new()));
-    let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&summary)));
-    let mut cfg = analysis.config();
-    cfg.redact = analysis.redactor()?;
-    if cfg.redact.is_some() {
+    let on_finished = (format == LiveFormat::Json).then(json_printer);
+    let cfg = analysis.config();
+    let redactor = analysis.redactor()?;
+    if redactor.is_some() {
         eprintln!(
             "rdpscope: --redact: pcaps written with w/--write hold the original packets; only the views are redacted"
         );
@@ -59,6 +55,7 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
         history: HISTORY,
         frame_store_bytes: FRAME_STORE,
         on_finished,
+        redactor,
     });
     match format {
         LiveFormat::Tui => {
@@ -94,7 +91,7 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
                     snap.frames, snap.dropped_by_us, snap.kernel_dropped, snap.if_dropped
                 );
             }
-            let s = summary.lock().map(|s| s.clone()).unwrap_or_default();
+            let s = handle.summary().unwrap_or_default();
             let mut out = io::stdout().lock();
             json::summary(&mut out, &s)?;
             out.flush()?;

@@ -7,7 +7,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::record::{CertificateRecord, ConnectionRecord};
+use super::{CertificateRecord, ConnectionRecord};
 
 /// The key for the keyed hash: from a file (`--redact-key FILE`), from the environment
 /// (`RDPSCOPE_REDACT_KEY`), or else random for this run (hashes then match within one run only).

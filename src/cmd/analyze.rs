@@ -1,0 +1,154 @@
+//! `analyze`: capture files to reports, with a progress bar on a terminal.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::cli::{self, AnalyzeArgs, Format};
+use rdpscope::capture::extract::{self, Wanted};
+use rdpscope::diagnosis::Outcome;
+use rdpscope::emit::summary::FileSummary;
+use rdpscope::emit::Emitter;
+use rdpscope::pipeline;
+use rdpscope::record::ConnectionRecord;
+use rdpscope::report::{json, text};
+
+fn progress_bar(path: &std::path::Path) -> ProgressBar {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(path.display().to_string());
+    bar
+}
+
+/// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`.
+fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path) -> Wanted {
+    Wanted {
+        client: r.client,
+        server: r.server,
+        tcp: r.transport == "tcp",
+        frames: r.frames,
+        path: dir.join(format!("{:04}-{}.pcap", r.id, r.cause())),
+    }
+}
+
+pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let cfg = a.analysis.config();
+    let redactor = a.analysis.redactor()?;
+    let filter = a.analysis.filter();
+    if redactor.is_some() && a.write_evidence.is_some() {
+        eprintln!("rdpscope: --redact: the evidence pcaps hold the original packets, names and all; only the report is redacted");
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut em = Emitter::new(&cfg, redactor);
+    let mut next_id = 1;
+    let mut input_error = false;
+    for path in &a.files {
+        let bar = progress_bar(path);
+        let mut wanted = Vec::new();
+        let mut write_error: Option<io::Error> = None;
+        let result = pipeline::analyze_file_streaming(
+            path,
+            &filter,
+            &cfg,
+            &mut em,
+            next_id,
+            &mut |b| bar.set_position(b),
+            &mut |r| {
+                if write_error.is_none() && (a.only != Some(cli::Only::Failed) || r.outcome == Outcome::Failed) {
+                    let written = match a.format {
+                        Format::Json => json::connection(&mut out, &r),
+                        Format::Text => text::connection(
+                            &mut out,
+                            &r,
+                            &text::Options {
+                                timeline: !a.no_timeline,
+                            },
+                        ),
+                    };
+                    if let Err(e) = written {
+                        write_error = Some(e);
+                    }
+                }
+                if let Some(dir) = a.write_evidence.as_deref().filter(|_| r.outcome == Outcome::Failed) {
+                    wanted.push(evidence_for(&r, dir));
+                }
+            },
+        );
+        bar.finish_and_clear();
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+        next_id = match result {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("rdpscope: {e}");
+                input_error = true;
+                em.add_file(FileSummary {
+                    file: path.display().to_string(),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                });
+                continue;
+            }
+        };
+        if let Some(f) = em.summary().files.last() {
+            if let Some(w) = &f.warning {
+                eprintln!(
+                    "rdpscope: {}: reading stopped after frame {}: {w}; the report covers what was read",
+                    path.display(),
+                    f.frames
+                );
+            }
+        }
+        if let Some(dir) = &a.write_evidence {
+            match extract::write(path, &wanted, dir) {
+                Ok(paths) => {
+                    for p in paths {
+                        eprintln!("rdpscope: evidence written: {}", p.display());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("rdpscope: {e}");
+                    input_error = true;
+                }
+            }
+        }
+    }
+    let summary = em.finish();
+    // When no file could be read at all, the error lines on stderr are the whole story.
+    if summary.files.iter().any(|f| f.error.is_none()) {
+        match a.format {
+            Format::Json => json::summary(&mut out, &summary)?,
+            Format::Text => text::summary(&mut out, &summary)?,
+        }
+    }
+    out.flush()?;
+    let read: Vec<&FileSummary> = summary.files.iter().filter(|f| f.error.is_none()).collect();
+    if !read.is_empty() && read.iter().all(|f| f.frames > 0 && f.frames_analyzed == 0) {
+        // Nothing to report is most often the wrong port: say how to name the right one.
+        let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
+        let ports = ports.join(", ");
+        match &a.analysis.filter {
+            None => eprintln!(
+                "rdpscope: no packet to or from port {ports} in {}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter",
+                if read.len() == 1 { "the capture" } else { "the captures" }
+            ),
+            Some(f) => eprintln!(
+                "rdpscope: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"
+            ),
+        }
+    }
+    Ok(if input_error {
+        ExitCode::from(2)
+    } else if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,6 @@
+//! The command line: argument definitions and one file per subcommand, each a thin
+//! shell over the library.
+
+pub mod analyze;
+pub mod cli;
+pub mod live;

@@ -1,0 +1,112 @@
+//! The one step from a finished connection to the record that goes out, shared by
+//! `analyze`, `live` and `replay`: diagnose → build the record (a pure projection of the
+//! connection and its diagnosis) → redact → link retries → count. Open connections shown
+//! by a live view take the first three steps only: they are not final, so they are neither
+//! linked nor counted.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+pub mod retry;
+pub mod summary;
+
+use crate::analyzer::Finished;
+use crate::config::Config;
+use crate::conn::udp::UdpFlow;
+use crate::conn::Connection;
+use crate::diagnosis;
+use crate::record::redact::Redactor;
+use crate::record::ConnectionRecord;
+use summary::Summary;
+
+/// The record of a finished connection, diagnosed, without redaction, linking or counting
+/// (what tests, benchmarks and fuzzers compare).
+pub fn record(f: &Finished, cfg: &Config) -> ConnectionRecord {
+    match f {
+        Finished::Tcp(c) => tcp_record(c, cfg),
+        Finished::Udp(u) => udp_record(u),
+    }
+}
+
+/// The record of a TCP connection as it stands (open or finished).
+pub fn tcp_record(c: &Connection, cfg: &Config) -> ConnectionRecord {
+    ConnectionRecord::from_tcp(c, diagnosis::diagnose(c, cfg))
+}
+
+/// The record of an RDP-UDP flow as it stands.
+pub fn udp_record(u: &UdpFlow) -> ConnectionRecord {
+    ConnectionRecord::from_udp(u, diagnosis::diagnose_udp(u))
+}
+
+/// Turns finished connections, handed over in id order, into linked, counted records.
+pub struct Emitter {
+    cfg: Config,
+    redactor: Option<Redactor>,
+    file: Option<String>,
+    linker: retry::Linker,
+    stories: retry::Stories,
+    summary: Summary,
+}
+
+impl Emitter {
+    /// `redactor`: `--redact` (every record and every open row goes through it).
+    pub fn new(cfg: &Config, redactor: Option<Redactor>) -> Emitter {
+        Emitter {
+            cfg: cfg.clone(),
+            redactor,
+            file: None,
+            linker: retry::Linker::default(),
+            stories: retry::Stories::default(),
+            summary: Summary::new(),
+        }
+    }
+
+    /// The capture file the next records come from (`None` for an interface).
+    pub fn set_file(&mut self, file: Option<String>) {
+        self.file = file;
+    }
+
+    fn redacted(&self, mut r: ConnectionRecord) -> ConnectionRecord {
+        r.file.clone_from(&self.file);
+        if let Some(red) = &self.redactor {
+            red.record(&mut r);
+        }
+        r
+    }
+
+    /// A finished connection's final record: linked to the attempt it retried and counted.
+    pub fn finished(&mut self, f: Finished) -> ConnectionRecord {
+        let mut r = self.redacted(record(&f, &self.cfg));
+        let (start, end) = f.span();
+        drop(f);
+        self.linker.link(&mut r, start, end);
+        self.stories.add(&r, Some(&self.linker));
+        self.summary.add(&r);
+        r
+    }
+
+    /// The record of a connection still open, for a live view (not linked, not counted).
+    pub fn open_tcp(&self, c: &Connection) -> ConnectionRecord {
+        self.redacted(tcp_record(c, &self.cfg))
+    }
+
+    /// The record of an RDP-UDP flow still open, for a live view.
+    pub fn open_udp(&self, u: &UdpFlow) -> ConnectionRecord {
+        self.redacted(udp_record(u))
+    }
+
+    /// Totals so far (the stories are added by [`Emitter::finish`]).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Add a file's summary (frames read, analyzer statistics, errors).
+    pub fn add_file(&mut self, f: summary::FileSummary) {
+        self.summary.files.push(f);
+    }
+
+    /// The run's summary, with the retry stories.
+    pub fn finish(self) -> Summary {
+        let mut s = self.summary;
+        s.stories = self.stories.finish();
+        s
+    }
+}
