@@ -1,6 +1,7 @@
 //! Packet timestamps. All time in rdpscope comes from the capture, never from the
 //! analysis machine's clock, so certificates are judged at capture time.
 
+use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// Nanoseconds since the Unix epoch, as recorded in the capture.
@@ -21,19 +22,21 @@ impl Ts {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// RFC 3339 in UTC with microseconds, e.g. `2011-02-12T09:31:00.123456Z`.
+    /// RFC 3339 in UTC with microseconds, e.g. `2011-02-12T09:31:00.123456Z`: the one
+    /// timestamp format of every output.
     pub fn rfc3339(self) -> String {
-        let d = self.datetime();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second(),
-            d.microsecond()
-        )
+        self.datetime()
+            .format(format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+            ))
+            .unwrap_or_default()
+    }
+
+    /// Time of day with milliseconds, `09:31:00.123`, for tables.
+    pub fn clock(self) -> String {
+        self.datetime()
+            .format(format_description!("[hour]:[minute]:[second].[subsecond digits:3]"))
+            .unwrap_or_default()
     }
 }
 
@@ -47,6 +50,8 @@ mod tests {
             Ts::from_parts(1_297_503_060, 123_456_789).rfc3339(),
             "2011-02-12T09:31:00.123456Z"
         );
+        assert_eq!(Ts::from_parts(1_297_503_060, 123_456_789).clock(), "09:31:00.123");
+        assert_eq!(Ts::from_parts(-1, 0).rfc3339(), "1969-12-31T23:59:59.000000Z");
         assert_eq!(Ts::from_parts(10, 500_000).ms_since(Ts::from_parts(10, 0)), 0.5);
     }
 }

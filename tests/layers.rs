@@ -30,7 +30,10 @@ fn layer_of(m: &str) -> Option<usize> {
 /// The top-level modules a file's non-test code names through `crate::`.
 fn used_modules(text: &str) -> Vec<String> {
     // Inline test modules sit last by convention: drop from `#[cfg(test)]` + `mod` on.
-    let code = match text.find("#[cfg(test)]\nmod ").or_else(|| text.find("#[cfg(test)]\n#[allow")) {
+    let code = match text
+        .find("#[cfg(test)]\nmod ")
+        .or_else(|| text.find("#[cfg(test)]\n#[allow"))
+    {
         Some(i) => &text[..i],
         None => text,
     };
@@ -42,7 +45,11 @@ fn used_modules(text: &str) -> Vec<String> {
             // `use crate::{a, b::c, ...}`: the first segment of each item.
             let end = group.find('}').unwrap_or(group.len());
             for item in group[..end].split(',') {
-                let name: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !name.is_empty() {
                     out.push(name);
                 }
@@ -77,14 +84,23 @@ fn no_module_uses_one_of_its_own_layer_or_above() {
     let mut seen = BTreeMap::new();
     for f in &files {
         let rel = f.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .to_string();
         let top = first.trim_end_matches(".rs").to_string();
         // The binary (main.rs, cmd/) sits above every layer; lib.rs only declares modules.
         if top == "main" || top == "lib" || top == "cmd" || rel.ends_with("tests.rs") {
             continue;
         }
         let Some(own) = layer_of(&top) else {
-            violations.push(format!("{}: module `{top}` is in no layer (add it to LAYERS and docs)", rel.display()));
+            violations.push(format!(
+                "{}: module `{top}` is in no layer (add it to LAYERS and docs)",
+                rel.display()
+            ));
             continue;
         };
         seen.insert(top.clone(), own);
@@ -106,7 +122,10 @@ fn no_module_uses_one_of_its_own_layer_or_above() {
     assert!(violations.is_empty(), "layer order broken:\n{}", violations.join("\n"));
     // Every declared layer module exists, so the list cannot rot silently.
     for m in LAYERS.iter().flat_map(|l| l.iter()) {
-        assert!(seen.contains_key(*m), "LAYERS names `{m}`, which has no file under src/");
+        assert!(
+            seen.contains_key(*m),
+            "LAYERS names `{m}`, which has no file under src/"
+        );
     }
 }
 
@@ -120,7 +139,14 @@ fn the_checker_sees_grouped_and_plain_paths() {
 fn docs_state_the_same_layers() {
     let doc = std::fs::read_to_string(common::root().join("docs/architecture.md")).unwrap();
     for (i, layer) in LAYERS.iter().enumerate() {
-        let line = format!("{}. {}", i + 1, layer.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "));
-        assert!(doc.contains(&line), "docs/architecture.md lacks the layer line {line:?}");
+        let line = format!(
+            "{}. {}",
+            i + 1,
+            layer.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+        );
+        assert!(
+            doc.contains(&line),
+            "docs/architecture.md lacks the layer line {line:?}"
+        );
     }
 }

@@ -83,7 +83,7 @@ fn real_fixtures_agree_with_tshark() {
                     match e["requested"].as_str() {
                         Some(req) => assert_eq!(
                             r["negotiation"]["requested"],
-                            serde_json::json!(x224::protocol_names(hex_in_parens(req))),
+                            serde_json::json!(x224::Protocols(hex_in_parens(req)).names()),
                             "{ctx}: requested"
                         ),
                         None => assert!(r["negotiation"]["requested"].is_null(), "{ctx}: legacy request"),
@@ -98,7 +98,7 @@ fn real_fixtures_agree_with_tshark() {
                     if let Some(sel) = e["selected"].as_str() {
                         assert_eq!(
                             r["negotiation"]["selected"].as_str(),
-                            Some(x224::selected_name(hex_in_parens(sel)).as_str()),
+                            Some(x224::Protocols(hex_in_parens(sel)).name().as_str()),
                             "{ctx}: selected"
                         );
                     }

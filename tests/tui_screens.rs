@@ -134,3 +134,35 @@ fn proxied_connections_200x60() {
     assert!(first.contains("proxy") && second.contains("proxy"));
     insta::assert_snapshot!(format!("{first}\n{second}"));
 }
+
+#[test]
+fn sorting_by_phase_follows_the_phases_and_by_address_is_numeric() {
+    use rdpscope::diagnosis::Phase;
+    use rdpscope::tui::state::SortColumn;
+    let s = snapshot();
+    let mut st = UiState {
+        sort: SortColumn::Phase,
+        descending: false,
+        ..UiState::default()
+    };
+    let phases: Vec<Phase> = st.rows(&s).iter().map(|v| v.record.phase_reached).collect();
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
+    // Alphabetically "session" < "tcp" < "tls" < "x224"; in connection order tcp comes first.
+    assert_eq!(phases.first(), Some(&Phase::Tcp), "{phases:?}");
+    assert!(phases.contains(&Phase::Session));
+    // Addresses compare as numbers: 10.x.x.9 before 10.x.x.10 (as text "10" < "9").
+    let mut records = s.conns.iter().map(|v| v.record.clone()).collect::<Vec<_>>();
+    let mut a = records[0].clone();
+    let mut b = records[0].clone();
+    a.client.ip = "10.0.0.9".parse().unwrap();
+    a.id = 100;
+    b.client.ip = "10.0.0.10".parse().unwrap();
+    b.id = 101;
+    records.extend([b, a]);
+    let snap = Snapshot::from_records("t", records);
+    st.sort = SortColumn::Client;
+    let order: Vec<String> = st.rows(&snap).iter().map(|v| v.record.client.ip.to_string()).collect();
+    let nine = order.iter().position(|x| x == "10.0.0.9").unwrap();
+    let ten = order.iter().position(|x| x == "10.0.0.10").unwrap();
+    assert!(nine < ten, "{order:?}");
+}

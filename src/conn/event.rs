@@ -1,8 +1,12 @@
-//! The timeline of a connection: what happened, on which frame, from which side.
+//! The timeline of a connection: what happened, on which frame, from which side. Events
+//! are typed values; text exists only when one is rendered ([`EventKind::describe`]).
+
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsVersion};
 
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::{socks, tls, x224};
+use crate::proto::x224::{FailureCode, Protocols};
+use crate::proto::{socks, tls};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
@@ -15,26 +19,39 @@ pub enum EventKind {
     HandshakeAck,
     X224Request {
         cookie: Option<String>,
-        requested: Option<u32>,
+        requested: Option<Protocols>,
     },
     X224Confirm {
-        selected: Option<u32>,
+        selected: Option<Protocols>,
     },
     NegotiationFailure {
-        code: u32,
+        code: FailureCode,
     },
     X224Disconnect,
+    ClientHello {
+        versions: Vec<TlsVersion>,
+        ciphers: usize,
+        sni: Option<String>,
+    },
+    ServerHello {
+        version: TlsVersion,
+        cipher: u16,
+    },
+    /// The leaf certificate's subject (`None` when it did not parse).
+    Certificate {
+        subject: Option<String>,
+    },
+    /// Any other handshake message, by name.
     TlsHandshake {
         name: &'static str,
-        detail: Option<String>,
     },
     ChangeCipherSpec,
     EncryptedHandshake {
         len: u16,
     },
     Alert {
-        level: u8,
-        description: u8,
+        level: TlsAlertSeverity,
+        description: TlsAlertDescription,
     },
     EncryptedAlert {
         len: u16,
@@ -67,9 +84,14 @@ pub enum EventKind {
     UdpSynAck,
     SocksClient(socks::ClientMsg),
     SocksServer(socks::ServerMsg),
-    /// An HTTP CONNECT request or response line.
-    HttpProxy {
-        what: String,
+    /// An HTTP CONNECT request: the authority asked for.
+    HttpConnect {
+        authority: String,
+    },
+    /// The proxy's status line.
+    HttpStatus {
+        status: u16,
+        reason: String,
     },
 }
 
@@ -81,6 +103,18 @@ pub struct Event {
 }
 
 impl EventKind {
+    /// Whether the event ends or refuses something (a reset, an alert, a refusal): what a
+    /// ladder highlights.
+    pub fn is_trouble(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Rst
+                | EventKind::Alert { .. }
+                | EventKind::EncryptedAlert { .. }
+                | EventKind::NegotiationFailure { .. }
+        )
+    }
+
     /// One line for timelines: short, Wireshark-like.
     pub fn describe(&self) -> String {
         match self {
@@ -93,32 +127,45 @@ impl EventKind {
                     s.push_str(&format!(" cookie={c}"));
                 }
                 match requested {
-                    Some(r) => s.push_str(&format!(" requested={}", x224::protocol_names(*r).join("|"))),
+                    Some(r) => s.push_str(&format!(" requested={}", r.names().join("|"))),
                     None => s.push_str(" (no RDP_NEG_REQ: legacy client)"),
                 }
                 s
             }
             EventKind::X224Confirm { selected: Some(p) } => {
-                format!("X.224 Connection Confirm selected={}", x224::selected_name(*p))
+                format!("X.224 Connection Confirm selected={}", p.name())
             }
             EventKind::X224Confirm { selected: None } => "X.224 Connection Confirm (no negotiation data)".into(),
             EventKind::NegotiationFailure { code } => {
-                format!(
-                    "X.224 Connection Confirm RDP_NEG_FAILURE {} ({code})",
-                    x224::failure_name(*code)
-                )
+                format!("X.224 Connection Confirm RDP_NEG_FAILURE {} ({})", code.name(), code.0)
             }
             EventKind::X224Disconnect => "X.224 Disconnect Request".into(),
-            EventKind::TlsHandshake { name, detail: Some(d) } => format!("TLS {name} {d}"),
-            EventKind::TlsHandshake { name, detail: None } => format!("TLS {name}"),
+            EventKind::ClientHello { versions, ciphers, sni } => format!(
+                "TLS ClientHello versions={} ciphers={ciphers}{}",
+                versions
+                    .iter()
+                    .map(|v| tls::version_name(*v))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                sni.as_deref().map(|s| format!(" sni={s}")).unwrap_or_default()
+            ),
+            EventKind::ServerHello { version, cipher } => format!(
+                "TLS ServerHello version={} cipher={}",
+                tls::version_name(*version),
+                tls::cipher_name(*cipher).map_or_else(|| format!("0x{cipher:04x}"), str::to_string)
+            ),
+            EventKind::Certificate { subject: Some(s) } => format!("TLS Certificate {s}"),
+            EventKind::Certificate { subject: None } => "TLS Certificate".into(),
+            EventKind::TlsHandshake { name } => format!("TLS {name}"),
             EventKind::ChangeCipherSpec => "TLS ChangeCipherSpec".into(),
             EventKind::EncryptedHandshake { len } => {
                 format!("TLS encrypted handshake message ({len} B)")
             }
             EventKind::Alert { level, description } => format!(
-                "TLS alert {} {} ({description})",
+                "TLS alert {} {} ({})",
                 tls::alert_level_name(*level),
-                tls::alert_name(*description)
+                tls::alert_name(*description),
+                description.0
             ),
             EventKind::EncryptedAlert { len } => {
                 format!("TLS encrypted alert ({len} B, content not visible)")
@@ -142,7 +189,8 @@ impl EventKind {
             EventKind::UdpSynAck => "RDP-UDP SYN+ACK".into(),
             EventKind::SocksClient(m) => socks_client(m),
             EventKind::SocksServer(m) => socks_server(*m),
-            EventKind::HttpProxy { what } => what.clone(),
+            EventKind::HttpConnect { authority } => format!("HTTP CONNECT {authority}"),
+            EventKind::HttpStatus { status, reason } => format!("HTTP {status} {reason}"),
         }
     }
 }
@@ -192,12 +240,22 @@ fn with_mss(s: &str, mss: Option<u16>) -> String {
 pub struct Timeline {
     pub events: Vec<Event>,
     pub dropped: u32,
+    /// The last event before the first FIN or RST, kept whatever the bound dropped: what
+    /// the diagnosis names as "the last thing before" an unexplained close.
+    pub last_before_close: Option<Event>,
+    closed: bool,
 }
 
 impl Timeline {
     pub fn push(&mut self, max: usize, at: At, side: Side, kind: EventKind) {
+        let e = Event { at, side, kind };
+        if matches!(e.kind, EventKind::Fin | EventKind::Rst) {
+            self.closed = true;
+        } else if !self.closed {
+            self.last_before_close = Some(e.clone());
+        }
         if self.events.len() < max {
-            self.events.push(Event { at, side, kind });
+            self.events.push(e);
         } else {
             self.dropped = self.dropped.saturating_add(1);
         }

@@ -6,8 +6,10 @@ use crate::flow::Side;
 use crate::proto::cert::CertSummary;
 use crate::proto::mcs::{ConnectInitial, ConnectResponse};
 use crate::proto::tls::{ClientHello, ServerHello};
+use crate::proto::x224::Protocols;
 use crate::proto::x224::{ConnectionConfirm, ConnectionRequest};
 use crate::proto::{http_connect, socks};
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsVersion};
 
 #[derive(Debug, Clone, Default)]
 pub struct RdpFacts {
@@ -96,8 +98,8 @@ pub struct AlertSeen {
     pub side: Side,
     /// Sent after the sender switched to encryption: level and description are not visible.
     pub encrypted: bool,
-    pub level: Option<u8>,
-    pub description: Option<u8>,
+    pub level: Option<TlsAlertSeverity>,
+    pub description: Option<TlsAlertDescription>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +118,8 @@ pub struct TlsFacts {
     /// Why the leaf certificate could not be summarised, when it could not.
     pub certificate_error: Option<&'static str>,
     pub server_hello_done: Option<At>,
+    /// The client's first TLS record after the ServerHello (what it did next).
+    pub first_client_record_after_server_hello: Option<At>,
     pub client_key_exchange: Option<At>,
     pub change_cipher_spec: [Option<At>; 2],
     /// First encrypted handshake record (Finished) per side.
@@ -134,7 +138,9 @@ impl TlsFacts {
 
     /// TLS 1.3 protects everything after the ServerHello.
     pub fn is_tls13(&self) -> bool {
-        self.server_hello.as_ref().is_some_and(|(_, sh)| sh.version == 0x0304)
+        self.server_hello
+            .as_ref()
+            .is_some_and(|(_, sh)| sh.version == TlsVersion::Tls13)
     }
 }
 
@@ -149,7 +155,7 @@ impl RdpFacts {
         }
     }
 
-    pub fn selected_protocol(&self) -> Option<u32> {
+    pub fn selected_protocol(&self) -> Option<Protocols> {
         use crate::proto::x224::Negotiation;
         match self.confirm.as_ref()?.1.negotiation? {
             Negotiation::Response { selected_protocol, .. } => Some(selected_protocol),

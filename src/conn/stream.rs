@@ -283,6 +283,10 @@ impl StreamDecoder {
 
     fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
         let encrypted = self.encrypted(side, ctx);
+        let t = &mut ctx.facts.tls;
+        if side == Side::Client && t.server_hello.is_some() && t.first_client_record_after_server_hello.is_none() {
+            t.first_client_record_after_server_hello = Some(at);
+        }
         if h.content_type != tls::CT_APPLICATION_DATA {
             self.other_records += 1;
             if self.other_records > ctx.cfg.max_handshake_records {
@@ -416,7 +420,7 @@ impl StreamDecoder {
                         if length != 8 {
                             ctx.facts.anomaly(at, side, "RDP_NEG_RSP length is not 8");
                         }
-                        if x224::selects_tls(selected_protocol) {
+                        if selected_protocol.selects_tls() {
                             self.mode = Mode::Tls;
                         }
                         EventKind::X224Confirm {

@@ -7,46 +7,39 @@ use crate::conn::event::EventKind;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::cert;
-use crate::proto::tls::{self, Handshake};
+use crate::proto::tls::Handshake;
 
 pub fn record(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
     let name = m.name();
     let t = &mut ctx.facts.tls;
-    let detail = match m {
+    let kind = match m {
         Handshake::ClientHello(ch) => {
-            let d = format!(
-                "versions={} ciphers={}{}",
-                ch.offered_versions()
-                    .iter()
-                    .map(|v| tls::version_name(*v))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                ch.cipher_suites.len(),
-                ch.sni.as_deref().map(|s| format!(" sni={s}")).unwrap_or_default()
-            );
+            let kind = EventKind::ClientHello {
+                versions: ch.offered_versions(),
+                ciphers: ch.cipher_suites.len(),
+                sni: ch.sni.clone(),
+            };
             t.client_hello.get_or_insert((at, ch));
-            Some(d)
+            kind
         }
         Handshake::ServerHello(sh) => {
-            let d = format!(
-                "version={} cipher={}",
-                tls::version_name(sh.version),
-                tls::cipher_name(sh.cipher).map_or_else(|| format!("0x{:04x}", sh.cipher), str::to_string)
-            );
+            let kind = EventKind::ServerHello {
+                version: sh.version,
+                cipher: sh.cipher,
+            };
             // After a HelloRetryRequest the real ServerHello follows: it wins.
             if t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|(_, s)| s.hello_retry_request) {
                 t.server_hello = Some((at, sh));
             }
-            Some(d)
+            kind
         }
         Handshake::Certificate(chain) => {
             t.chain_len = chain.len();
-            let leaf = chain.first().map(|der| cert::summarize(der));
-            let d = match leaf {
+            let subject = match chain.first().map(|der| cert::summarize(der)) {
                 Some(Ok(c)) => {
-                    let d = c.subject.clone();
+                    let s = c.subject.clone();
                     t.certificate.get_or_insert((at, c));
-                    Some(d)
+                    Some(s)
                 }
                 Some(Err(_)) => {
                     t.certificate_error = Some("leaf certificate does not parse");
@@ -57,17 +50,17 @@ pub fn record(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
                     None
                 }
             };
-            d
+            EventKind::Certificate { subject }
         }
         Handshake::ServerHelloDone => {
             t.server_hello_done.get_or_insert(at);
-            None
+            EventKind::TlsHandshake { name }
         }
         Handshake::ClientKeyExchange => {
             t.client_key_exchange.get_or_insert(at);
-            None
+            EventKind::TlsHandshake { name }
         }
-        _ => None,
+        _ => EventKind::TlsHandshake { name },
     };
-    ctx.event(at, side, EventKind::TlsHandshake { name, detail });
+    ctx.event(at, side, kind);
 }

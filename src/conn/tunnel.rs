@@ -171,16 +171,16 @@ fn socks_server(at: At, m: ServerMsg, ctx: &mut Ctx<'_>) -> Tunnel {
 }
 
 fn http_request(at: At, r: http_connect::Request, ctx: &mut Ctx<'_>) {
-    let what = format!("HTTP CONNECT {}", r.authority);
+    let authority = r.authority.clone();
     with_http(ctx.facts, |h| {
         h.requests = h.requests.saturating_add(1);
         h.request = Some((at, r));
     });
-    ctx.event(at, Side::Client, EventKind::HttpProxy { what });
+    ctx.event(at, Side::Client, EventKind::HttpConnect { authority });
 }
 
 fn http_response(at: At, r: http_connect::Response, ctx: &mut Ctx<'_>) {
-    let what = format!("HTTP {} {}", r.status, r.reason);
+    let (status, reason) = (r.status, r.reason.clone());
     with_http(ctx.facts, |h| {
         h.responses = h.responses.saturating_add(1);
         if !r.granted() && h.first_refusal.is_none() {
@@ -188,5 +188,5 @@ fn http_response(at: At, r: http_connect::Response, ctx: &mut Ctx<'_>) {
         }
         h.response = Some((at, r));
     });
-    ctx.event(at, Side::Server, EventKind::HttpProxy { what });
+    ctx.event(at, Side::Server, EventKind::HttpStatus { status, reason });
 }

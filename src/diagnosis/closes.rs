@@ -57,13 +57,11 @@ pub fn unexplained(ev: &Evidence<'_>, f: &mut Findings) {
         Phase::Nla => "during NLA (CredSSP)",
         Phase::Rdp | Phase::Session => "during the RDP connection sequence",
     };
-    let last = ev.c.timeline.events.iter().rev().find(|e| {
-        e.at.frame < first.at.frame
-            && !matches!(
-                e.kind,
-                crate::conn::event::EventKind::Fin | crate::conn::event::EventKind::Rst
-            )
-    });
+    let last =
+        ev.c.timeline
+            .last_before_close
+            .as_ref()
+            .filter(|e| e.at.frame < first.at.frame);
     let after = last
         .map(|e| {
             format!(

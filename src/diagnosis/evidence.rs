@@ -5,6 +5,7 @@ use crate::conn::Connection;
 use crate::diagnosis::phase::{self, Phase};
 use crate::flow::tcp::At;
 use crate::flow::Side;
+use crate::proto::x224::Protocols;
 
 /// A FIN or RST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +55,14 @@ impl<'a> Evidence<'a> {
             }))
             .collect();
         closes.sort_by_key(|e| (e.at.frame, e.rst));
-        let selected = c.facts.selected_protocol().unwrap_or(0);
+        let selected = c.facts.selected_protocol().unwrap_or_default();
         Evidence {
             c,
             phase: phase::reached(c),
             closes,
             post_handshake: phase::post_handshake_records(&c.facts.tls),
-            nla: selected & 0x0A != 0,
-            hybrid_ex: selected & 0x08 != 0,
+            nla: selected.is_nla(),
+            hybrid_ex: selected.contains(Protocols::HYBRID_EX),
         }
     }
 

@@ -6,7 +6,7 @@ use super::evidence::Evidence;
 use super::findings::{Findings, Severity};
 use super::phase::Phase;
 use crate::flow::Side;
-use crate::proto::x224::{self, Negotiation};
+use crate::proto::x224::{FailureCode, Negotiation, Protocols};
 
 /// Seconds of silence after the request that count as "no response" when the capture,
 /// not the client, ended.
@@ -19,7 +19,7 @@ pub fn negotiation(ev: &Evidence<'_>, f: &mut Findings) {
     let Some((cr_at, cr)) = &facts.request else { return };
     let requested = cr.neg_req.map(|n| n.requested_protocols);
     let offered = requested.map_or("standard RDP security only (no RDP_NEG_REQ)".to_string(), |r| {
-        x224::protocol_names(r).join("|")
+        r.names().join("|")
     });
     let Some((cc_at, cc)) = &facts.confirm else {
         no_response(ev, *cr_at, f);
@@ -28,34 +28,46 @@ pub fn negotiation(ev: &Evidence<'_>, f: &mut Findings) {
     match cc.negotiation {
         Some(Negotiation::Failure { code }) => {
             let meaning = match code {
-                1 => "the server requires TLS or NLA, the client offered only standard RDP security".to_string(),
-                2 => format!("the server allows only standard RDP security; the client offered {offered}"),
-                3 => "the server has no usable certificate for TLS".to_string(),
-                4 => "the client's negotiation flags are inconsistent".to_string(),
-                5 => format!("the server requires NLA (CredSSP); the client offered {offered}"),
-                6 => "the server requires TLS with user authentication (RDSTLS)".to_string(),
-                _ => format!("failure code {code}"),
+                FailureCode::SSL_REQUIRED_BY_SERVER => {
+                    "the server requires TLS or NLA, the client offered only standard RDP security".to_string()
+                }
+                FailureCode::SSL_NOT_ALLOWED_BY_SERVER => {
+                    format!("the server allows only standard RDP security; the client offered {offered}")
+                }
+                FailureCode::SSL_CERT_NOT_ON_SERVER => "the server has no usable certificate for TLS".to_string(),
+                FailureCode::INCONSISTENT_FLAGS => "the client's negotiation flags are inconsistent".to_string(),
+                FailureCode::HYBRID_REQUIRED_BY_SERVER => {
+                    format!("the server requires NLA (CredSSP); the client offered {offered}")
+                }
+                FailureCode::SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER => {
+                    "the server requires TLS with user authentication (RDSTLS)".to_string()
+                }
+                FailureCode(other) => format!("failure code {other}"),
             };
+            let n = code.0;
             f.add_keyed(
                 "negotiation_failure",
-                &format!("negotiation_failure:{code}"),
+                &format!("negotiation_failure:{n}"),
                 Severity::Error,
                 Phase::X224,
-                format!("negotiation refused: {} ({meaning})", x224::failure_name(code)),
-                format!("the client requested {offered}; the server answered RDP_NEG_FAILURE {code}"),
+                format!("negotiation refused: {} ({meaning})", code.name()),
+                format!("the client requested {offered}; the server answered RDP_NEG_FAILURE {n}"),
                 vec![cr_at.frame, cc_at.frame],
                 false,
                 Some(ClientError::ServerDenied),
             );
         }
         Some(Negotiation::Response { selected_protocol, .. }) => {
-            let req = requested.unwrap_or(0);
+            let req = requested.unwrap_or(Protocols::RDP);
             // PROTOCOL_RDP (0) is not a bit: selecting it is acceptable only if the client asked for it.
-            let not_requested =
-                (selected_protocol == 0 && req != 0) || (selected_protocol & !req != 0 && selected_protocol != 0);
+            let not_requested = if selected_protocol == Protocols::RDP {
+                req != Protocols::RDP
+            } else {
+                !req.contains(selected_protocol)
+            };
             let client_quit = client_quits_after(ev, cc_at.frame);
             if let Some(q) = client_quit {
-                let sel = x224::selected_name(selected_protocol);
+                let sel = selected_protocol.name();
                 let (summary, inferred) = if not_requested {
                     (format!("the server selected {sel}, which the client did not request ({offered}); the client closed"), false)
                 } else {
@@ -97,7 +109,7 @@ fn legacy(
     ev: &Evidence<'_>,
     cr_at: crate::flow::tcp::At,
     cc_at: crate::flow::tcp::At,
-    requested: Option<u32>,
+    requested: Option<Protocols>,
     f: &mut Findings,
 ) {
     let facts = &ev.c.facts;

@@ -10,13 +10,6 @@ use crate::flow::reassembly::seq_diff;
 use crate::flow::tcp::BIG_SEGMENT;
 use crate::flow::Side;
 
-fn side_name(s: Side) -> &'static str {
-    match s {
-        Side::Client => "client",
-        Side::Server => "server",
-    }
-}
-
 /// SYN answered by RST, or never answered. Returns true when the connection never opened.
 pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
     let t = &ev.c.tcp;
@@ -63,7 +56,7 @@ pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
 
 pub fn quality(ev: &Evidence<'_>, cfg: &Config, failed: bool, f: &mut Findings) {
     let t = &ev.c.tcp;
-    let median = median(t.rtt_samples.iter().map(|(_, r)| *r));
+    let median = t.median_rtt_ms();
     if let (Some(rtt), Some(syn), Some(ack)) = (t.handshake_rtt_ms(), t.last_syn, t.established) {
         let m = median.unwrap_or(rtt);
         if rtt > cfg.high_latency_ms || m > cfg.high_latency_ms {
@@ -113,13 +106,13 @@ pub fn quality(ev: &Evidence<'_>, cfg: &Config, failed: bool, f: &mut Findings) 
                 Phase::Tcp,
                 format!(
                     "{n} retransmitted segments from the {} ({} packets sent)",
-                    side_name(side),
+                    side.name(),
                     pkts
                 ),
                 format!(
                     "the path from the {} to the {} loses packets",
-                    side_name(side),
-                    side_name(side.other())
+                    side.name(),
+                    side.other().name()
                 ),
                 Vec::new(),
                 false,
@@ -132,8 +125,8 @@ pub fn quality(ev: &Evidence<'_>, cfg: &Config, failed: bool, f: &mut Findings) 
                 "zero_window",
                 Severity::Warning,
                 Phase::Tcp,
-                format!("the {} advertised a zero window {z} times", side_name(side)),
-                format!("the {} stopped reading its socket for a while", side_name(side)),
+                format!("the {} advertised a zero window {z} times", side.name()),
+                format!("the {} stopped reading its socket for a while", side.name()),
                 Vec::new(),
                 false,
                 None,
@@ -178,7 +171,7 @@ fn pmtu(ev: &Evidence<'_>, failed: bool, f: &mut Findings) {
             format!(
                 "{}-byte segments from the {} were sent {} times and never acknowledged, while smaller ones got through",
                 len,
-                side_name(side),
+                side.name(),
                 same + 1
             ),
             format!(
@@ -192,13 +185,4 @@ fn pmtu(ev: &Evidence<'_>, failed: bool, f: &mut Findings) {
             if failed { Some(ClientError::Closed) } else { None },
         );
     }
-}
-
-fn median(it: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = it.collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
 }

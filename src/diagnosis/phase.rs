@@ -86,7 +86,7 @@ pub fn reached(c: &Connection) -> Phase {
     }
     if f.tls.seen() || f.tls.app_count.iter().any(|n| *n > 0) {
         let [client, server] = post_handshake_records(&f.tls);
-        let nla = f.selected_protocol().is_some_and(|p| p & 0x0A != 0);
+        let nla = f.selected_protocol().is_some_and(|p| p.is_nla());
         let (c_sec, s_sec) = if nla {
             (CREDSSP_CLIENT_RECORDS, CREDSSP_SERVER_RECORDS)
         } else {

@@ -10,20 +10,9 @@ use crate::conn::facts::AlertSeen;
 use crate::flow::Side;
 use crate::proto::cert::Validity;
 use crate::proto::tls::{alert_name, version_name};
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsVersion};
 
-const PROTOCOL_VERSION: u8 = 70;
-const HANDSHAKE_FAILURE: u8 = 40;
-const INSUFFICIENT_SECURITY: u8 = 71;
-const FATAL: u8 = 2;
-
-fn who(s: Side) -> &'static str {
-    match s {
-        Side::Client => "client",
-        Side::Server => "server",
-    }
-}
-
-fn versions(v: &[u16]) -> String {
+fn versions(v: &[TlsVersion]) -> String {
     v.iter().map(|v| version_name(*v)).collect::<Vec<_>>().join(", ")
 }
 
@@ -31,11 +20,9 @@ fn versions(v: &[u16]) -> String {
 /// a reaction, not a cause).
 fn causal_alerts<'a>(ev: &'a Evidence<'_>) -> impl Iterator<Item = &'a AlertSeen> {
     let first_close = ev.first_close().map(|c| c.at.frame);
-    ev.c.facts
-        .tls
-        .alerts
-        .iter()
-        .filter(move |a| !a.encrypted && a.level == Some(FATAL) && first_close.is_none_or(|f| a.at.frame <= f))
+    ev.c.facts.tls.alerts.iter().filter(move |a| {
+        !a.encrypted && a.level == Some(TlsAlertSeverity::Fatal) && first_close.is_none_or(|f| a.at.frame <= f)
+    })
 }
 
 pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
@@ -52,11 +39,11 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
     };
     // The first causal alert explains the failure; later ones are consequences.
     if let Some(a) = causal_alerts(ev).next() {
-        let desc = a.description.unwrap_or(0);
+        let desc = a.description.unwrap_or(TlsAlertDescription(0));
         let mut frames: Vec<u64> = ch.map(|(at, _)| at.frame).into_iter().collect();
         frames.extend(sh.map(|(at, _)| at.frame));
         frames.push(a.at.frame);
-        if desc == PROTOCOL_VERSION {
+        if desc == TlsAlertDescription::ProtocolVersion {
             let summary = match (a.side, sh) {
                 (Side::Server, _) => {
                     format!(
@@ -76,7 +63,7 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
                 Severity::Error,
                 Phase::Tls,
                 summary,
-                format!("evidence: a fatal protocol_version alert from the {}", who(a.side)),
+                format!("evidence: a fatal protocol_version alert from the {}", a.side.name()),
                 frames,
                 false,
                 denied(a.side),
@@ -86,13 +73,15 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
         // The client aborted right after a ServerHello choosing TLS 1.1 or older: modern TLS
         // libraries refuse those at their default security level even when they list them.
         if let Some((sh_at, s)) = sh {
-            let next_from_client = !ev
-                .c
-                .timeline
-                .events
-                .iter()
-                .any(|e| e.side == Side::Client && e.at.frame > sh_at.frame && e.at.frame < a.at.frame);
-            if a.side == Side::Client && s.version <= 0x0302 && offered.contains(&s.version) && next_from_client {
+            // Nothing else came from the client between the ServerHello and its alert.
+            let next_from_client = t
+                .first_client_record_after_server_hello
+                .is_none_or(|r| r.frame >= a.at.frame && r.frame > sh_at.frame);
+            if a.side == Side::Client
+                && s.version.0 <= TlsVersion::Tls11.0
+                && offered.contains(&s.version)
+                && next_from_client
+            {
                 f.add(
                     "tls_version_mismatch",
                     Severity::Error,
@@ -136,7 +125,9 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
                 return;
             }
         }
-        if (desc == HANDSHAKE_FAILURE || desc == INSUFFICIENT_SECURITY) && sh.is_none() {
+        if (desc == TlsAlertDescription::HandshakeFailure || desc == TlsAlertDescription::InsufficientSecurity)
+            && sh.is_none()
+        {
             let n = ch.map_or(0, |(_, c)| c.cipher_suites.len());
             f.add(
                 "tls_cipher_mismatch",
@@ -144,7 +135,7 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
                 Phase::Tls,
                 format!(
                     "no shared TLS cipher suite: the {} sent {} before any ServerHello",
-                    who(a.side),
+                    a.side.name(),
                     alert_name(desc)
                 ),
                 format!("the client offered {n} cipher suites; none was acceptable to the server"),
@@ -160,7 +151,7 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
             Phase::Tls,
             format!(
                 "the {} ended the TLS handshake with a fatal {} alert",
-                who(a.side),
+                a.side.name(),
                 alert_name(desc)
             ),
             String::new(),
@@ -252,7 +243,7 @@ pub fn certificate(ev: &Evidence<'_>, f: &mut Findings) {
             );
         }
         if let Some(sni) = t.client_hello.as_ref().and_then(|(_, c)| c.sni.as_deref()) {
-            if !names_match(sni, &cert.subject, &cert.san) {
+            if !cert.names_host(sni) {
                 f.add(
                     "cert_name_mismatch",
                     if rejected.is_some() {
@@ -286,36 +277,5 @@ pub fn certificate(ev: &Evidence<'_>, f: &mut Findings) {
             true,
             None,
         );
-    }
-}
-
-/// Whether `name` is the certificate's CN or one of its SAN entries (wildcards allowed).
-fn names_match(name: &str, subject: &str, san: &[String]) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let cn = subject
-        .split(',')
-        .map(str::trim)
-        .filter_map(|p| p.strip_prefix("CN="))
-        .map(str::to_string);
-    let sans = san.iter().filter_map(|s| s.split_once(':').map(|(_, v)| v.to_string()));
-    cn.chain(sans).any(|n| {
-        let n = n.trim_end_matches('.').to_ascii_lowercase();
-        n == name
-            || n.strip_prefix("*.")
-                .is_some_and(|rest| name.split_once('.').is_some_and(|(_, d)| d == rest))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::names_match;
-
-    #[test]
-    fn certificate_names() {
-        assert!(names_match("Host.example.com", "CN=host.example.com", &[]));
-        assert!(names_match("a.example.com", "CN=x", &["DNS:*.example.com".into()]));
-        assert!(names_match("10.0.0.1", "CN=x", &["IP:10.0.0.1".into()]));
-        assert!(!names_match("192.168.2.142", "CN=OFFICE-WIN10-VM", &[]));
-        assert!(!names_match("b.a.example.com", "CN=x", &["DNS:*.example.com".into()]));
     }
 }

@@ -19,6 +19,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// "client" or "server", as reports say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+
     pub fn index(self) -> usize {
         match self {
             Side::Client => 0,
@@ -71,6 +79,16 @@ pub fn side_of(client: Endpoint, src: Endpoint) -> Side {
 pub struct Endpoint {
     pub ip: IpAddr,
     pub port: u16,
+}
+
+/// `10.0.0.1:3389`, `[2001:db8::1]:3389`.
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.ip {
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+        }
+    }
 }
 
 /// A flow key that is the same for both directions of a connection.

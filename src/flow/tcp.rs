@@ -81,6 +81,13 @@ impl TcpTracker {
         self.syn.is_some()
     }
 
+    /// The median of the RTT samples kept (the upper one of an even count).
+    pub fn median_rtt_ms(&self) -> Option<f64> {
+        let mut v: Vec<f64> = self.rtt_samples.iter().map(|(_, r)| *r).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    }
+
     /// Wireshark's iRTT: the most recent SYN to the ACK that completes the handshake.
     pub fn handshake_rtt_ms(&self) -> Option<f64> {
         Some(self.established?.ts.ms_since(self.last_syn?.ts))

@@ -41,6 +41,24 @@ pub struct CertSummary {
     pub san: Vec<String>,
     /// Serial number as colon-separated hex bytes.
     pub serial: String,
+    /// The names the certificate is for, as values: subject common names, then DNS and IP
+    /// subjectAltName entries (what a client matches the host name against).
+    #[serde(skip)]
+    pub names: Vec<String>,
+}
+
+impl CertSummary {
+    /// Whether `host` is one of the certificate's names (RFC 6125 6.4: case-insensitive,
+    /// a trailing dot ignored, a `*.` wildcard covering exactly one leftmost label).
+    pub fn names_host(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.names.iter().any(|n| {
+            let n = n.trim_end_matches('.').to_ascii_lowercase();
+            n == host
+                || n.strip_prefix("*.")
+                    .is_some_and(|rest| host.split_once('.').is_some_and(|(_, d)| d == rest))
+        })
+    }
 }
 
 /// Where a point in time falls relative to a certificate's validity period.
@@ -92,6 +110,12 @@ pub fn summarize(der: &[u8]) -> ParseResult<CertSummary> {
         signature: oid_name(&cert.signature_algorithm.algorithm),
         san: san_entries(&cert),
         serial: cert.raw_serial_as_string(),
+        names: cert
+            .subject()
+            .iter_common_name()
+            .filter_map(|cn| cn.as_str().ok().map(str::to_string))
+            .chain(san_values(&cert))
+            .collect(),
     })
 }
 
@@ -161,6 +185,23 @@ fn bit_length(be: &[u8]) -> usize {
     }
 }
 
+/// DNS and IP subjectAltName values without their prefixes.
+fn san_values(cert: &X509Certificate) -> Vec<String> {
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(d) => Some((*d).to_string()),
+            GeneralName::IPAddress(ip) => Some(ip_text(ip)),
+            _ => None,
+        })
+        .take(MAX_SAN)
+        .collect()
+}
+
 fn san_entries(cert: &X509Certificate) -> Vec<String> {
     // A malformed or duplicated SAN extension yields no names rather than no summary.
     let Ok(Some(san)) = cert.subject_alternative_name() else {
@@ -192,6 +233,30 @@ fn ip_text(b: &[u8]) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
+    fn named(names: &[&str]) -> CertSummary {
+        CertSummary {
+            subject: String::new(),
+            issuer: String::new(),
+            not_before: OffsetDateTime::UNIX_EPOCH,
+            not_after: OffsetDateTime::UNIX_EPOCH,
+            self_signed: true,
+            key: String::new(),
+            signature: String::new(),
+            san: Vec::new(),
+            serial: String::new(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn host_names_match_like_a_client_matches_them() {
+        assert!(named(&["host.example.com"]).names_host("Host.example.com."));
+        assert!(named(&["x", "*.example.com"]).names_host("a.example.com"));
+        assert!(!named(&["x", "*.example.com"]).names_host("b.a.example.com"));
+        assert!(named(&["x", "10.0.0.1"]).names_host("10.0.0.1"));
+        assert!(!named(&["OFFICE-WIN10-VM"]).names_host("192.168.2.142"));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

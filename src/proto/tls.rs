@@ -4,7 +4,7 @@
 
 use tls_parser::{
     parse_tls_client_hello_extensions, parse_tls_message_handshake, parse_tls_server_hello_extensions,
-    TlsAlertDescription, TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake,
+    TlsAlertDescription, TlsAlertSeverity, TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake, TlsVersion,
 };
 
 use super::{ParseError, ParseResult};
@@ -58,15 +58,15 @@ pub fn plausible_start(i: &[u8]) -> bool {
 /// RFC 5246 §7.2 alert, as sent in the clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Alert {
-    pub level: u8,
-    pub description: u8,
+    pub level: TlsAlertSeverity,
+    pub description: TlsAlertDescription,
 }
 
 pub fn parse_alert(body: &[u8]) -> ParseResult<Alert> {
     match body {
         [level, description] if (1..=2).contains(level) => Ok(Alert {
-            level: *level,
-            description: *description,
+            level: TlsAlertSeverity(*level),
+            description: TlsAlertDescription(*description),
         }),
         [_, _] => Err(ParseError::Malformed("alert level is neither warning nor fatal")),
         _ => Err(ParseError::Malformed("alert is not two bytes")),
@@ -75,16 +75,18 @@ pub fn parse_alert(body: &[u8]) -> ParseResult<Alert> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHello {
-    pub legacy_version: u16,
+    pub legacy_version: TlsVersion,
+    /// The client random (RFC 5246 §7.4.1.2): the key a key log is looked up by.
+    pub random: [u8; 32],
     /// supported_versions (RFC 8446 §4.2.1), GREASE removed, in the client's order.
-    pub supported_versions: Vec<u16>,
+    pub supported_versions: Vec<TlsVersion>,
     pub cipher_suites: Vec<u16>,
     pub sni: Option<String>,
 }
 
 impl ClientHello {
     /// The versions the client offers: supported_versions if present, else the legacy version.
-    pub fn offered_versions(&self) -> Vec<u16> {
+    pub fn offered_versions(&self) -> Vec<TlsVersion> {
         if self.supported_versions.is_empty() {
             vec![self.legacy_version]
         } else {
@@ -95,9 +97,10 @@ impl ClientHello {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerHello {
-    pub legacy_version: u16,
+    pub legacy_version: TlsVersion,
+    pub random: [u8; 32],
     /// The negotiated version: supported_versions if present (TLS 1.3), else the legacy field.
-    pub version: u16,
+    pub version: TlsVersion,
     pub cipher: u16,
     /// RFC 8446 §4.1.3: a ServerHello whose random is this constant is a HelloRetryRequest.
     pub hello_retry_request: bool,
@@ -166,7 +169,8 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
     Ok(match hs {
         TlsMessageHandshake::ClientHello(ch) => {
             let mut hello = ClientHello {
-                legacy_version: ch.version.0,
+                legacy_version: ch.version,
+                random: random32(ch.random),
                 supported_versions: Vec::new(),
                 cipher_suites: ch.ciphers.iter().take(MAX_CIPHERS).map(|c| c.0).collect(),
                 sni: None,
@@ -176,7 +180,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 for ext in exts {
                     match ext {
                         TlsExtension::SupportedVersions(v) => {
-                            hello.supported_versions = v.iter().map(|v| v.0).filter(|v| !is_grease(*v)).collect();
+                            hello.supported_versions = v.iter().copied().filter(|v| !is_grease(v.0)).collect();
                         }
                         TlsExtension::SNI(names) => {
                             hello.sni = names.first().map(|(_, n)| String::from_utf8_lossy(n).into_owned());
@@ -188,26 +192,28 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             Handshake::ClientHello(hello)
         }
         TlsMessageHandshake::ServerHello(sh) => {
-            let mut version = sh.version.0;
+            let mut version = sh.version;
             if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
                 for ext in exts {
                     if let TlsExtension::SupportedVersions(v) = ext {
                         if let Some(v) = v.first() {
-                            version = v.0;
+                            version = *v;
                         }
                     }
                 }
             }
             Handshake::ServerHello(ServerHello {
-                legacy_version: sh.version.0,
+                legacy_version: sh.version,
+                random: random32(sh.random),
                 version,
                 cipher: sh.cipher.0,
                 hello_retry_request: sh.random == HRR_RANDOM,
             })
         }
         TlsMessageHandshake::ServerHelloV13Draft18(sh) => Handshake::ServerHello(ServerHello {
-            legacy_version: sh.version.0,
-            version: sh.version.0,
+            legacy_version: sh.version,
+            random: random32(sh.random),
+            version: sh.version,
             cipher: sh.cipher.0,
             hello_retry_request: false,
         }),
@@ -222,13 +228,19 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
     })
 }
 
+/// A hello's 32-byte random (tls-parser checks its length; zeros if it ever did not).
+fn random32(r: &[u8]) -> [u8; 32] {
+    <[u8; 32]>::try_from(r).unwrap_or([0; 32])
+}
+
 /// RFC 8701 GREASE values look like 0x?A?A.
 fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
 /// "1.0".."1.3", "ssl3", or the hex value.
-pub fn version_name(v: u16) -> String {
+pub fn version_name(v: TlsVersion) -> String {
+    let v = v.0;
     match v {
         0x0300 => "ssl3".into(),
         0x0301 => "1.0".into(),
@@ -245,8 +257,9 @@ pub fn cipher_name(id: u16) -> Option<&'static str> {
 }
 
 /// RFC 8446 §6 alert names in snake_case ("protocol_version"), or `unknown_N`.
-pub fn alert_name(description: u8) -> String {
-    let camel = TlsAlertDescription(description).to_string();
+pub fn alert_name(description: TlsAlertDescription) -> String {
+    let camel = description.to_string();
+    let description = description.0;
     if camel.is_empty() || !camel.chars().all(|c| c.is_ascii_alphabetic()) {
         return format!("unknown_{description}");
     }
@@ -264,8 +277,8 @@ pub fn alert_name(description: u8) -> String {
     out
 }
 
-pub fn alert_level_name(level: u8) -> &'static str {
-    match level {
+pub fn alert_level_name(level: TlsAlertSeverity) -> &'static str {
+    match level.0 {
         1 => "warning",
         2 => "fatal",
         _ => "unknown",
@@ -297,16 +310,16 @@ mod tests {
         assert_eq!(
             parse_alert(b"\x02\x46"),
             Ok(Alert {
-                level: 2,
-                description: 70
+                level: TlsAlertSeverity(2),
+                description: TlsAlertDescription(70)
             })
         );
         assert!(parse_alert(b"\x02").is_err());
-        assert_eq!(alert_name(70), "protocol_version");
-        assert_eq!(alert_name(40), "handshake_failure");
-        assert_eq!(alert_name(0), "close_notify");
-        assert_eq!(alert_name(200), "unknown_200");
-        assert_eq!(version_name(0x0303), "1.2");
+        assert_eq!(alert_name(TlsAlertDescription(70)), "protocol_version");
+        assert_eq!(alert_name(TlsAlertDescription(40)), "handshake_failure");
+        assert_eq!(alert_name(TlsAlertDescription(0)), "close_notify");
+        assert_eq!(alert_name(TlsAlertDescription(200)), "unknown_200");
+        assert_eq!(version_name(TlsVersion(0x0303)), "1.2");
         assert_eq!(cipher_name(0xc030), Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"));
         assert!(is_grease(0x1a1a) && !is_grease(0x0304));
     }
@@ -335,10 +348,10 @@ mod tests {
         let Handshake::ClientHello(ch) = parse_handshake(msg).unwrap() else {
             panic!("ClientHello")
         };
-        assert_eq!(ch.legacy_version, 0x0303);
+        assert_eq!(ch.legacy_version, TlsVersion::Tls12);
         assert_eq!(ch.cipher_suites.len(), 22);
         assert_eq!(ch.sni.as_deref(), Some("192.168.2.142"));
-        assert_eq!(ch.offered_versions(), vec![0x0303]);
+        assert_eq!(ch.offered_versions(), vec![TlsVersion::Tls12]);
         // Every strict prefix is incomplete or malformed, never a panic.
         for n in 0..msg.len() {
             assert!(parse_handshake(&msg[..n]).is_err());

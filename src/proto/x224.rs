@@ -40,8 +40,117 @@ pub struct ConnectionRequest {
 /// MS-RDPBCGR 2.2.1.1.1 RDP Negotiation Request; unknown protocol bits are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NegotiationRequest {
-    pub flags: u8,
-    pub requested_protocols: u32,
+    pub flags: RequestFlags,
+    pub requested_protocols: Protocols,
+}
+
+/// A set of security protocols: `requestedProtocols` (2.2.1.1.1) or, with one bit or none,
+/// `selectedProtocol` (2.2.1.2.1). Unknown bits are kept and shown in hex.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Protocols(pub u32);
+
+impl Protocols {
+    /// PROTOCOL_RDP: no bit, standard RDP security.
+    pub const RDP: Protocols = Protocols(0);
+    pub const SSL: Protocols = Protocols(0x1);
+    pub const HYBRID: Protocols = Protocols(0x2);
+    pub const RDSTLS: Protocols = Protocols(0x4);
+    pub const HYBRID_EX: Protocols = Protocols(0x8);
+    pub const RDSAAD: Protocols = Protocols(0x10);
+
+    pub fn contains(self, p: Protocols) -> bool {
+        p.0 != 0 && self.0 & p.0 == p.0
+    }
+
+    /// CredSSP (NLA) follows the TLS handshake: HYBRID or HYBRID_EX.
+    pub fn is_nla(self) -> bool {
+        self.0 & (Self::HYBRID.0 | Self::HYBRID_EX.0) != 0
+    }
+
+    /// A TLS handshake follows the Connection Confirm (anything but standard RDP security).
+    pub fn selects_tls(self) -> bool {
+        self.0 != 0
+    }
+
+    /// Names used in reports: `["ssl", "hybrid"]`, `["rdp"]` for none.
+    pub fn names(self) -> Vec<String> {
+        protocol_names(self.0)
+    }
+
+    /// The name of a selected protocol: `hybrid`, `rdp`.
+    pub fn name(self) -> String {
+        match self.0 {
+            0 => "rdp".into(),
+            p => protocol_names(p).join("|"),
+        }
+    }
+}
+
+impl std::fmt::Display for Protocols {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// RDP_NEG_REQ flags (2.2.1.1.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestFlags(pub u8);
+
+impl RequestFlags {
+    pub fn names(self) -> Vec<String> {
+        flag_names(
+            self.0,
+            &[
+                (0x01, "restricted_admin_mode_required"),
+                (0x02, "redirected_authentication_mode_required"),
+                (0x08, "correlation_info_present"),
+            ],
+        )
+    }
+}
+
+/// RDP_NEG_RSP flags (2.2.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponseFlags(pub u8);
+
+impl ResponseFlags {
+    pub fn names(self) -> Vec<String> {
+        flag_names(
+            self.0,
+            &[
+                (0x01, "extended_client_data_supported"),
+                (0x02, "dynvc_gfx_protocol_supported"),
+                (0x04, "negrsp_flag_reserved"),
+                (0x08, "restricted_admin_mode_supported"),
+                (0x10, "redirected_authentication_mode_supported"),
+            ],
+        )
+    }
+}
+
+/// RDP_NEG_FAILURE failureCode (2.2.1.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FailureCode(pub u32);
+
+impl FailureCode {
+    pub const SSL_REQUIRED_BY_SERVER: FailureCode = FailureCode(1);
+    pub const SSL_NOT_ALLOWED_BY_SERVER: FailureCode = FailureCode(2);
+    pub const SSL_CERT_NOT_ON_SERVER: FailureCode = FailureCode(3);
+    pub const INCONSISTENT_FLAGS: FailureCode = FailureCode(4);
+    pub const HYBRID_REQUIRED_BY_SERVER: FailureCode = FailureCode(5);
+    pub const SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: FailureCode = FailureCode(6);
+
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "SSL_REQUIRED_BY_SERVER",
+            2 => "SSL_NOT_ALLOWED_BY_SERVER",
+            3 => "SSL_CERT_NOT_ON_SERVER",
+            4 => "INCONSISTENT_FLAGS",
+            5 => "HYBRID_REQUIRED_BY_SERVER",
+            6 => "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER",
+            _ => "UNKNOWN",
+        }
+    }
 }
 
 /// MS-RDPBCGR 2.2.1.2 Server X.224 Connection Confirm PDU.
@@ -55,12 +164,12 @@ pub struct ConnectionConfirm {
 pub enum Negotiation {
     /// 2.2.1.2.1 RDP_NEG_RSP.
     Response {
-        flags: u8,
-        selected_protocol: u32,
+        flags: ResponseFlags,
+        selected_protocol: Protocols,
         length: u16,
     },
     /// 2.2.1.2.2 RDP_NEG_FAILURE.
-    Failure { code: u32 },
+    Failure { code: FailureCode },
 }
 
 /// Parse the TPDU carried in one TPKT payload.
@@ -113,8 +222,8 @@ fn parse_cr(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionRequest> {
     if let [0x01, ..] = rest {
         let (tail, (flags, requested_protocols)) = neg_block(rest)?;
         cr.neg_req = Some(NegotiationRequest {
-            flags,
-            requested_protocols,
+            flags: RequestFlags(flags),
+            requested_protocols: Protocols(requested_protocols),
         });
         // 2.2.1.1.2 RDP_NEG_CORRELATION_INFO: type 6, flags 0, length 36, 16-byte id, 16 reserved.
         if let [0x06, _, 36, 0, ..] = tail {
@@ -134,14 +243,16 @@ fn parse_cc(tpdu: &[u8], li_mismatch: bool) -> ParseResult<ConnectionConfirm> {
             let len = rest.get(2..4).and_then(|l| l.try_into().ok()).map(u16::from_le_bytes);
             let (_, (flags, selected_protocol)) = neg_block(rest)?;
             Some(Negotiation::Response {
-                flags,
-                selected_protocol,
+                flags: ResponseFlags(flags),
+                selected_protocol: Protocols(selected_protocol),
                 length: len.unwrap_or(0),
             })
         }
         [0x03, ..] => {
             let (_, (_, code)) = neg_block(rest)?;
-            Some(Negotiation::Failure { code })
+            Some(Negotiation::Failure {
+                code: FailureCode(code),
+            })
         }
         _ => return Err(ParseError::Malformed("unknown negotiation type in X.224 CC")),
     };
@@ -162,7 +273,7 @@ fn neg_block(i: &[u8]) -> ParseResult<(&[u8], (u8, u32))> {
 }
 
 /// Protocol names used in reports (MS-RDPBCGR 2.2.1.1.1 requestedProtocols).
-pub fn protocol_names(bits: u32) -> Vec<String> {
+fn protocol_names(bits: u32) -> Vec<String> {
     const NAMES: [(u32, &str); 5] = [
         (0x1, "ssl"),
         (0x2, "hybrid"),
@@ -186,43 +297,6 @@ pub fn protocol_names(bits: u32) -> Vec<String> {
     out
 }
 
-/// Name of a single selected protocol (2.2.1.2.1 selectedProtocol).
-pub fn selected_name(p: u32) -> String {
-    match p {
-        0 => "rdp".into(),
-        _ => protocol_names(p).join("|"),
-    }
-}
-
-/// Whether a selected protocol means a TLS handshake follows the Connection Confirm.
-pub fn selects_tls(p: u32) -> bool {
-    p != 0
-}
-
-pub fn request_flag_names(flags: u8) -> Vec<String> {
-    flag_names(
-        flags,
-        &[
-            (0x01, "restricted_admin_mode_required"),
-            (0x02, "redirected_authentication_mode_required"),
-            (0x08, "correlation_info_present"),
-        ],
-    )
-}
-
-pub fn response_flag_names(flags: u8) -> Vec<String> {
-    flag_names(
-        flags,
-        &[
-            (0x01, "extended_client_data_supported"),
-            (0x02, "dynvc_gfx_protocol_supported"),
-            (0x04, "negrsp_flag_reserved"),
-            (0x08, "restricted_admin_mode_supported"),
-            (0x10, "redirected_authentication_mode_supported"),
-        ],
-    )
-}
-
 fn flag_names(flags: u8, table: &[(u8, &str)]) -> Vec<String> {
     let mut out: Vec<String> = table
         .iter()
@@ -234,19 +308,6 @@ fn flag_names(flags: u8, table: &[(u8, &str)]) -> Vec<String> {
         out.push(format!("0x{unknown:02x}"));
     }
     out
-}
-
-/// MS-RDPBCGR 2.2.1.2.2 failureCode names.
-pub fn failure_name(code: u32) -> &'static str {
-    match code {
-        1 => "SSL_REQUIRED_BY_SERVER",
-        2 => "SSL_NOT_ALLOWED_BY_SERVER",
-        3 => "SSL_CERT_NOT_ON_SERVER",
-        4 => "INCONSISTENT_FLAGS",
-        5 => "HYBRID_REQUIRED_BY_SERVER",
-        6 => "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER",
-        _ => "UNKNOWN",
-    }
 }
 
 #[cfg(test)]
@@ -266,8 +327,8 @@ mod tests {
         assert_eq!(
             cr.neg_req,
             Some(NegotiationRequest {
-                flags: 0,
-                requested_protocols: 3
+                flags: RequestFlags(0),
+                requested_protocols: Protocols(3)
             })
         );
         assert!(!cr.li_mismatch);
@@ -283,7 +344,7 @@ mod tests {
         assert_eq!(cr.routing_token.as_deref(), Some("msts=3640205228.15629.0000"));
         assert!(cr.li_mismatch);
         assert_eq!(protocol_names(0x2b), ["ssl", "hybrid", "hybrid_ex", "0x20"]);
-        assert_eq!(request_flag_names(0x08), ["correlation_info_present"]);
+        assert_eq!(RequestFlags(0x08).names(), ["correlation_info_present"]);
     }
 
     #[test]
@@ -303,8 +364,8 @@ mod tests {
             parse(rsp),
             Ok(Tpdu::ConnectionConfirm(ConnectionConfirm {
                 negotiation: Some(Negotiation::Response {
-                    flags: 0x1f,
-                    selected_protocol: 2,
+                    flags: ResponseFlags(0x1f),
+                    selected_protocol: Protocols::HYBRID,
                     length: 8
                 }),
                 li_mismatch: false
@@ -314,8 +375,13 @@ mod tests {
         let Ok(Tpdu::ConnectionConfirm(cc)) = parse(fail) else {
             panic!("CC")
         };
-        assert_eq!(cc.negotiation, Some(Negotiation::Failure { code: 2 }));
-        assert_eq!(failure_name(2), "SSL_NOT_ALLOWED_BY_SERVER");
+        assert_eq!(
+            cc.negotiation,
+            Some(Negotiation::Failure {
+                code: FailureCode::SSL_NOT_ALLOWED_BY_SERVER
+            })
+        );
+        assert_eq!(FailureCode(2).name(), "SSL_NOT_ALLOWED_BY_SERVER");
         // Truncated negotiation block is an error, not a panic.
         assert!(parse(&fail[..10]).is_err());
     }

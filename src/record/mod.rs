@@ -4,11 +4,13 @@
 
 mod proxy;
 pub mod redact;
+mod ser;
 
 use serde::Serialize;
 
 pub use proxy::ProxyRecord;
 
+use crate::conn::event::EventKind;
 use crate::conn::facts::RdpFacts;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
@@ -17,8 +19,10 @@ use crate::flow::tcp::{At, Close};
 use crate::flow::{Endpoint, Side};
 use crate::proto::cert::{CertSummary, Validity};
 use crate::proto::mcs::{self, ServerCertificate};
-use crate::proto::{tls, x224};
+use crate::proto::tls;
+use crate::proto::x224::{self, Protocols, RequestFlags, ResponseFlags};
 use crate::ts::Ts;
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsVersion};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionRecord {
@@ -32,6 +36,9 @@ pub struct ConnectionRecord {
     pub server: Endpoint,
     pub first_seen: String,
     pub last_seen: String,
+    /// The first packet's time, typed (`first_seen` is its text).
+    #[serde(skip)]
+    pub start: Ts,
     pub duration_ms: f64,
     pub frames: [u64; 2],
     pub cookie: Option<String>,
@@ -66,10 +73,14 @@ pub struct ConnectionRecord {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NegotiationRecord {
     /// `None`: no RDP_NEG_REQ (a legacy client) or no request seen.
-    pub requested: Option<Vec<String>>,
-    pub request_flags: Vec<String>,
-    pub selected: Option<String>,
-    pub response_flags: Vec<String>,
+    #[serde(serialize_with = "ser::requested")]
+    pub requested: Option<Protocols>,
+    #[serde(serialize_with = "ser::request_flags")]
+    pub request_flags: RequestFlags,
+    #[serde(serialize_with = "ser::selected")]
+    pub selected: Option<Protocols>,
+    #[serde(serialize_with = "ser::response_flags")]
+    pub response_flags: ResponseFlags,
     pub failure: Option<FailureRecord>,
     pub request_frame: Option<u64>,
     pub response_frame: Option<u64>,
@@ -94,8 +105,10 @@ pub struct AlertRecord {
     pub frame: u64,
     pub from: Side,
     pub encrypted: bool,
-    pub level: Option<&'static str>,
-    pub description: Option<String>,
+    #[serde(serialize_with = "ser::alert_level")]
+    pub level: Option<TlsAlertSeverity>,
+    #[serde(serialize_with = "ser::alert_description")]
+    pub description: Option<TlsAlertDescription>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,8 +135,10 @@ pub struct SideCount {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsRecord {
-    pub client_versions: Vec<String>,
-    pub version: Option<String>,
+    #[serde(serialize_with = "ser::tls_versions")]
+    pub client_versions: Vec<TlsVersion>,
+    #[serde(serialize_with = "ser::tls_version")]
+    pub version: Option<TlsVersion>,
     pub cipher: Option<CipherRecord>,
     pub client_cipher_count: Option<usize>,
     pub sni: Option<String>,
@@ -133,6 +148,18 @@ pub struct TlsRecord {
     pub server_hello_frame: Option<u64>,
     pub application_data_records: SideCount,
     pub application_data_bytes: SideCount,
+}
+
+impl TlsRecord {
+    /// The negotiated version by name ("1.2").
+    pub fn version_name(&self) -> Option<String> {
+        self.version.map(tls::version_name)
+    }
+
+    /// The client's offered versions by name.
+    pub fn client_version_names(&self) -> Vec<String> {
+        self.client_versions.iter().map(|v| tls::version_name(*v)).collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -202,7 +229,9 @@ pub struct TimelineEntry {
     pub t_ms: f64,
     pub frame: u64,
     pub from: Side,
-    pub event: String,
+    /// Typed; written as its one-line description.
+    #[serde(serialize_with = "ser::event")]
+    pub event: EventKind,
 }
 
 fn ms(x: f64) -> f64 {
@@ -244,8 +273,8 @@ fn negotiation(f: &RdpFacts) -> NegotiationRecord {
     if let Some((at, cr)) = &f.request {
         n.request_frame = Some(at.frame);
         if let Some(req) = cr.neg_req {
-            n.requested = Some(x224::protocol_names(req.requested_protocols));
-            n.request_flags = x224::request_flag_names(req.flags);
+            n.requested = Some(req.requested_protocols);
+            n.request_flags = req.flags;
         }
         n.correlation_id = cr.correlation_id.map(|id| hex(&id));
     }
@@ -257,13 +286,13 @@ fn negotiation(f: &RdpFacts) -> NegotiationRecord {
                 selected_protocol,
                 ..
             }) => {
-                n.selected = Some(x224::selected_name(selected_protocol));
-                n.response_flags = x224::response_flag_names(flags);
+                n.selected = Some(selected_protocol);
+                n.response_flags = flags;
             }
             Some(x224::Negotiation::Failure { code }) => {
                 n.failure = Some(FailureRecord {
-                    code,
-                    name: x224::failure_name(code),
+                    code: code.0,
+                    name: code.name(),
                 });
             }
             // A CC without negotiation data answers a legacy request: standard RDP security.
@@ -272,7 +301,7 @@ fn negotiation(f: &RdpFacts) -> NegotiationRecord {
                     .request
                     .as_ref()
                     .and_then(|(_, r)| r.neg_req)
-                    .map_or(Some("rdp".into()), |_| None)
+                    .map_or(Some(Protocols::RDP), |_| None)
             }
         }
     }
@@ -287,10 +316,8 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
     let ch = t.client_hello.as_ref();
     let sh = t.server_hello.as_ref().map(|(_, s)| s);
     Some(TlsRecord {
-        client_versions: ch
-            .map(|(_, c)| c.offered_versions().iter().map(|v| tls::version_name(*v)).collect())
-            .unwrap_or_default(),
-        version: sh.map(|s| tls::version_name(s.version)),
+        client_versions: ch.map(|(_, c)| c.offered_versions()).unwrap_or_default(),
+        version: sh.map(|s| s.version),
         cipher: sh.map(|s| CipherRecord {
             id: s.cipher,
             name: tls::cipher_name(s.cipher),
@@ -304,8 +331,8 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
                 frame: a.at.frame,
                 from: a.side,
                 encrypted: a.encrypted,
-                level: a.level.map(tls::alert_level_name),
-                description: a.description.map(tls::alert_name),
+                level: a.level,
+                description: a.description,
             })
             .collect(),
         certificate: t
@@ -357,14 +384,6 @@ fn standard_security(f: &RdpFacts) -> Option<StandardSecurityRecord> {
     Some(s)
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
-}
-
 fn timeline(events: &[crate::conn::event::Event], start: Ts) -> Vec<TimelineEntry> {
     events
         .iter()
@@ -372,7 +391,7 @@ fn timeline(events: &[crate::conn::event::Event], start: Ts) -> Vec<TimelineEntr
             t_ms: ms(e.at.ts.ms_since(start)),
             frame: e.at.frame,
             from: e.side,
-            event: e.kind.describe(),
+            event: e.kind.clone(),
         })
         .collect()
 }
@@ -399,6 +418,7 @@ impl ConnectionRecord {
             client: c.client,
             server: c.server,
             first_seen: c.first.ts.rfc3339(),
+            start: c.first.ts,
             last_seen: c.last.ts.rfc3339(),
             duration_ms: ms(c.last.ts.ms_since(c.first.ts)),
             frames: [c.first.frame, c.last.frame],
@@ -427,7 +447,7 @@ impl ConnectionRecord {
                     client: t.mss[0],
                     server: t.mss[1],
                 },
-                median_rtt_ms: median(t.rtt_samples.iter().map(|(_, r)| *r).collect()).map(ms),
+                median_rtt_ms: t.median_rtt_ms().map(ms),
                 rtt_samples: t.rtt_sample_count,
                 payload_bytes: SideCount {
                     client: t.payload_bytes[0],
@@ -469,6 +489,7 @@ impl ConnectionRecord {
             client: u.client,
             server: u.server,
             first_seen: u.first.ts.rfc3339(),
+            start: u.first.ts,
             last_seen: u.last.ts.rfc3339(),
             duration_ms: ms(u.last.ts.ms_since(u.first.ts)),
             frames: [u.first.frame, u.last.frame],

@@ -8,6 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{CertificateRecord, ConnectionRecord};
+use crate::conn::event::EventKind;
+use crate::proto::socks;
 
 /// The key for the keyed hash: from a file (`--redact-key FILE`), from the environment
 /// (`RDPSCOPE_REDACT_KEY`), or else random for this run (hashes then match within one run only).
@@ -46,6 +48,40 @@ impl Redactor {
         let tag = mac.finalize().into_bytes();
         let hex: String = tag.iter().take(6).map(|b| format!("{b:02x}")).collect();
         format!("[redacted:{hex}]")
+    }
+
+    /// Redact the names a timeline event carries.
+    fn event(&self, e: &mut EventKind) {
+        let tok = |s: &mut String| {
+            if !s.is_empty() && !s.starts_with("[redacted") {
+                *s = self.token(s);
+            }
+        };
+        match e {
+            EventKind::X224Request { cookie: Some(c), .. } => tok(c),
+            EventKind::ClientHello { sni: Some(s), .. } => tok(s),
+            EventKind::Certificate { subject: Some(s) } => tok(s),
+            EventKind::SocksClient(socks::ClientMsg::Auth { user }) => tok(user),
+            EventKind::SocksClient(socks::ClientMsg::Request(r)) => {
+                if let Some(u) = r.user.as_mut() {
+                    tok(u);
+                }
+                if let socks::Target::Name(h, _) = &mut r.target {
+                    tok(h);
+                }
+            }
+            EventKind::HttpConnect { authority } => {
+                // host:port; an address is no more than the record's own endpoints.
+                let (host, port) = authority.rsplit_once(':').unwrap_or((authority.as_str(), ""));
+                let bare = host.trim_start_matches('[').trim_end_matches(']');
+                if bare.parse::<std::net::IpAddr>().is_err() && !host.starts_with("[redacted") {
+                    let mut h = host.to_string();
+                    tok(&mut h);
+                    *authority = if port.is_empty() { h } else { format!("{h}:{port}") };
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Redact one record in place.
@@ -118,7 +154,7 @@ impl Redactor {
             scrub(&mut f.detail);
         }
         for e in r.timeline.iter_mut() {
-            scrub(&mut e.event);
+            self.event(&mut e.event);
         }
     }
 }

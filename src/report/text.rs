@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::diagnosis::{Outcome, Severity};
 use crate::emit::summary::Summary;
 use crate::flow::Side;
+use crate::proto::tls;
 use crate::record::ConnectionRecord;
 
 pub struct Options {
@@ -33,26 +34,12 @@ fn outcome_word(o: Outcome) -> &'static str {
     }
 }
 
-fn endpoint(e: &crate::flow::Endpoint) -> String {
-    match e.ip {
-        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
-    }
-}
-
 pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> io::Result<()> {
     let proto = r.transport.to_uppercase();
     writeln!(
         out,
         "#{} {} {} -> {}  {}  {:.1} ms  frames {}-{}",
-        r.id,
-        proto,
-        endpoint(&r.client),
-        endpoint(&r.server),
-        r.first_seen,
-        r.duration_ms,
-        r.frames[0],
-        r.frames[1]
+        r.id, proto, r.client, r.server, r.first_seen, r.duration_ms, r.frames[0], r.frames[1]
     )?;
     if let Some(file) = &r.file {
         writeln!(out, "  file: {file}")?;
@@ -128,7 +115,7 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
                 out,
                 "    {:>11.3} ms  {arrow}  {:<60} #{}",
                 e.t_ms,
-                clean(&e.event),
+                clean(&e.event.describe()),
                 e.frame
             )?;
         }
@@ -152,7 +139,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         line.push(format!("routing token {t:?}"));
     }
     match &n.requested {
-        Some(p) => line.push(format!("requested {}", p.join("|"))),
+        Some(p) => line.push(format!("requested {}", p.names().join("|"))),
         None if n.request_frame.is_some() => line.push("no RDP_NEG_REQ (legacy client)".into()),
         None => {}
     }
@@ -168,12 +155,12 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
     if let Some(t) = &r.tls {
         let mut s = Vec::new();
         if !t.client_versions.is_empty() {
-            s.push(format!("client offers {}", t.client_versions.join("/")));
+            s.push(format!("client offers {}", t.client_version_names().join("/")));
         }
         if let Some(n) = t.client_cipher_count {
             s.push(format!("{n} cipher suites"));
         }
-        if let Some(v) = &t.version {
+        if let Some(v) = t.version_name() {
             s.push(format!("server chose TLS {v}"));
         }
         if let Some(c) = &t.cipher {
@@ -184,12 +171,15 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         }
         writeln!(out, "  tls: {}", s.join(", "))?;
         for a in &t.alerts {
-            let who = match a.from {
-                Side::Client => "client",
-                Side::Server => "server",
-            };
-            match (&a.level, &a.description) {
-                (Some(l), Some(d)) => writeln!(out, "  tls alert from {who}: {l} {d}  #{}", a.frame)?,
+            let who = a.from.name();
+            match (a.level, a.description) {
+                (Some(l), Some(d)) => writeln!(
+                    out,
+                    "  tls alert from {who}: {} {}  #{}",
+                    tls::alert_level_name(l),
+                    tls::alert_name(d),
+                    a.frame
+                )?,
                 _ => writeln!(
                     out,
                     "  tls alert from {who}: encrypted (content not visible)  #{}",

@@ -4,8 +4,10 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::diagnosis::{Outcome, Severity};
+use crate::diagnosis::Outcome;
 use crate::live::{ConnView, Snapshot};
+use crate::proto::tls;
+use crate::proto::x224::Protocols;
 
 use super::keys::Action;
 
@@ -115,26 +117,26 @@ impl Default for UiState {
 pub fn security(v: &ConnView) -> String {
     let r = &v.record;
     let n = &r.negotiation;
-    let tls = r.tls.as_ref().and_then(|t| t.version.clone());
-    match (n.selected.as_deref(), tls) {
-        (Some("hybrid") | Some("hybrid_ex"), Some(t)) => format!("NLA/TLS {t}"),
-        (Some("hybrid") | Some("hybrid_ex"), None) => "NLA".into(),
+    let tls = r.tls.as_ref().and_then(|t| t.version).map(tls::version_name);
+    match (n.selected, tls) {
+        (Some(p), Some(t)) if p.is_nla() => format!("NLA/TLS {t}"),
+        (Some(p), None) if p.is_nla() => "NLA".into(),
         (_, Some(t)) => format!("TLS {t}"),
-        (Some("rdp"), None) => "RDP".into(),
-        (Some("ssl"), None) => "TLS".into(),
-        (Some(s), None) => s.to_uppercase(),
+        (Some(Protocols::RDP), None) => "RDP".into(),
+        (Some(Protocols::SSL), None) => "TLS".into(),
+        (Some(p), None) => p.name().to_uppercase(),
         (None, None) if n.failure.is_some() => "refused".into(),
         (None, None) if r.transport == "udp" => "RDP-UDP".into(),
         (None, None) => "-".into(),
     }
 }
 
+/// The code of the connection's cause; empty while it has none.
 pub fn cause(v: &ConnView) -> &str {
-    v.record
-        .findings
-        .iter()
-        .find(|f| f.severity == Severity::Error)
-        .map_or("", |f| f.code)
+    match v.record.cause() {
+        "unexplained" => "",
+        c => c,
+    }
 }
 
 pub fn outcome_word(v: &ConnView) -> &'static str {
@@ -151,25 +153,21 @@ fn rtt(v: &ConnView) -> Option<f64> {
 }
 
 fn compare(a: &ConnView, b: &ConnView, col: SortColumn) -> Ordering {
-    let s = |x: &ConnView| match col {
-        SortColumn::Client => format!("{:?}", x.record.client),
-        SortColumn::Server => format!("{:?}", x.record.server),
-        SortColumn::User => x.record.cookie.clone().unwrap_or_default(),
-        SortColumn::Security => security(x),
-        SortColumn::Phase => format!("{:?}", x.record.phase_reached),
-        SortColumn::Outcome => outcome_word(x).to_string(),
-        SortColumn::Cause => cause(x).to_string(),
-        SortColumn::Start | SortColumn::Rtt => String::new(),
+    let (ra, rb) = (&a.record, &b.record);
+    let by = match col {
+        SortColumn::Start => ra.start.cmp(&rb.start),
+        // Addresses numerically (IPv4 before IPv6), then the port.
+        SortColumn::Client => ra.client.cmp(&rb.client),
+        SortColumn::Server => ra.server.cmp(&rb.server),
+        SortColumn::User => ra.cookie.cmp(&rb.cookie),
+        SortColumn::Security => security(a).cmp(&security(b)),
+        // In the order a connection goes through the phases.
+        SortColumn::Phase => ra.phase_reached.cmp(&rb.phase_reached),
+        SortColumn::Outcome => outcome_word(a).cmp(outcome_word(b)),
+        SortColumn::Cause => cause(a).cmp(cause(b)),
+        SortColumn::Rtt => return rtt(a).unwrap_or(-1.0).total_cmp(&rtt(b).unwrap_or(-1.0)),
     };
-    match col {
-        SortColumn::Start => a
-            .record
-            .first_seen
-            .cmp(&b.record.first_seen)
-            .then(a.record.id.cmp(&b.record.id)),
-        SortColumn::Rtt => rtt(a).unwrap_or(-1.0).total_cmp(&rtt(b).unwrap_or(-1.0)),
-        _ => s(a).cmp(&s(b)).then(a.record.id.cmp(&b.record.id)),
-    }
+    by.then(ra.id.cmp(&rb.id))
 }
 
 impl UiState {

@@ -2,6 +2,7 @@
 //! SOCKS proxy the connection went through.
 
 use ratatui::text::Line;
+use tls_parser::TlsVersion;
 
 use crate::live::ConnView;
 
@@ -32,7 +33,7 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
             }
         }
         None => match &r.tls {
-            Some(t) if t.version.as_deref() == Some("1.3") => {
+            Some(t) if t.version == Some(TlsVersion::Tls13) => {
                 out.push(Line::raw("TLS 1.3 encrypts the certificate: not visible on the wire."))
             }
             Some(_) => out.push(Line::raw("no certificate seen")),
@@ -45,9 +46,9 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
         });
         out.push(Line::raw(format!(
             "TLS       offered {} ({} suites), chosen {} {}",
-            t.client_versions.join("/"),
+            t.client_version_names().join("/"),
             t.client_cipher_count.unwrap_or(0),
-            t.version.as_deref().unwrap_or("-"),
+            t.version_name().as_deref().unwrap_or("-"),
             cipher
         )));
     }

@@ -27,18 +27,14 @@ pub fn lines(v: &ConnView, w: u16) -> Vec<Line<'static>> {
     )];
     let mut prev = 0.0;
     for e in &r.timeline {
-        let label = super::clean(&e.event);
+        let label = super::clean(&e.event.describe());
         let label: String = label.chars().take(arrow_w.saturating_sub(4)).collect();
         let pad = arrow_w.saturating_sub(label.chars().count() + 3);
         let (arrow, color) = match e.from {
             Side::Client => (format!("─{label} {}▶", "─".repeat(pad)), Color::White),
             Side::Server => (format!("◀{} {label}─", "─".repeat(pad)), Color::LightBlue),
         };
-        let color = if e.event.contains("RST") || e.event.contains("alert") || e.event.contains("FAILURE") {
-            Color::LightRed
-        } else {
-            color
-        };
+        let color = if e.event.is_trouble() { Color::LightRed } else { color };
         out.push(Line::from(vec![
             Span::raw(format!(
                 "{:>6} {:>10.3} {:>8.3}  ",

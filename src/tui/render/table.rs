@@ -8,24 +8,12 @@ use ratatui::Frame;
 use crate::live::ConnView;
 use crate::tui::state::{self, Focus, SortColumn, UiState};
 
-fn start(v: &ConnView) -> String {
-    // RFC 3339 "YYYY-MM-DDTHH:MM:SS.ffffffZ" → "HH:MM:SS.fff"
-    v.record.first_seen.get(11..23).unwrap_or("").to_string()
-}
-
-fn ep(e: &crate::flow::Endpoint) -> String {
-    match e.ip {
-        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
-    }
-}
-
 fn cell(col: SortColumn, v: &ConnView) -> Cell<'static> {
     let r = &v.record;
     match col {
-        SortColumn::Start => Cell::from(start(v)),
-        SortColumn::Client => Cell::from(ep(&r.client)),
-        SortColumn::Server => Cell::from(ep(&r.server)),
+        SortColumn::Start => Cell::from(r.start.clock()),
+        SortColumn::Client => Cell::from(r.client.to_string()),
+        SortColumn::Server => Cell::from(r.server.to_string()),
         SortColumn::User => Cell::from(super::clean(r.cookie.as_deref().unwrap_or(""))),
         SortColumn::Security => Cell::from(state::security(v)),
         SortColumn::Phase => Cell::from(r.phase_reached.name()),
