@@ -110,16 +110,3 @@ pub fn reached(c: &Connection) -> Phase {
     }
     Phase::Tcp
 }
-
-pub fn outcome(c: &Connection, phase: Phase) -> Outcome {
-    if phase == Phase::Session {
-        return Outcome::Success;
-    }
-    if c.midstream && c.facts.request.is_none() {
-        return Outcome::Incomplete;
-    }
-    if c.tcp.closed() || !c.tcp.fins.is_empty() {
-        return Outcome::Failed;
-    }
-    Outcome::Incomplete
-}

@@ -100,10 +100,6 @@ impl Reassembler {
         }
     }
 
-    pub fn started(&self) -> bool {
-        self.next.is_some()
-    }
-
     pub fn next_seq(&self) -> Option<u32> {
         self.next
     }

@@ -1,0 +1,117 @@
+//! The TLS records of one direction: ChangeCipherSpec, alerts (cleartext or not),
+//! handshake messages (defragmented, bounded) and application data (counted, not kept).
+
+use super::StreamDecoder;
+use crate::conn::ctx::Ctx;
+use crate::conn::event::EventKind;
+use crate::conn::facts::{AlertSeen, AppRecord};
+use crate::conn::tls_handshake;
+use crate::flow::tcp::At;
+use crate::flow::Side;
+use crate::proto::tls::{self, RecordHeader};
+
+impl StreamDecoder {
+    pub(super) fn encrypted(&self, side: Side, ctx: &Ctx<'_>) -> bool {
+        side.of(&ctx.facts.tls.change_cipher_spec).is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
+    }
+
+    pub(super) fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
+        let encrypted = self.encrypted(side, ctx);
+        let t = &mut ctx.facts.tls;
+        if side == Side::Client && t.server_hello.is_some() && t.first_client_record_after_server_hello.is_none() {
+            t.first_client_record_after_server_hello = Some(at);
+        }
+        if h.content_type != tls::CT_APPLICATION_DATA {
+            self.other_records += 1;
+            if self.other_records > ctx.cfg.max_handshake_records {
+                ctx.anomaly(at, side, "more TLS handshake records than the bound: parsing stopped");
+                self.finish();
+                return;
+            }
+        }
+        match h.content_type {
+            tls::CT_CHANGE_CIPHER_SPEC => {
+                let slot = side.of_mut(&mut ctx.facts.tls.change_cipher_spec);
+                if slot.is_none() {
+                    *slot = Some(at);
+                    ctx.event(at, side, EventKind::ChangeCipherSpec);
+                }
+            }
+            tls::CT_ALERT => {
+                // A cleartext alert is exactly two bytes; anything else is protected.
+                let alert = if encrypted { None } else { tls::parse_alert(body).ok() };
+                let seen = AlertSeen {
+                    at,
+                    side,
+                    encrypted: alert.is_none(),
+                    level: alert.map(|a| a.level),
+                    description: alert.map(|a| a.description),
+                };
+                if ctx.facts.tls.alerts.len() < 16 {
+                    ctx.facts.tls.alerts.push(seen);
+                }
+                let kind = match alert {
+                    Some(a) => EventKind::Alert {
+                        level: a.level,
+                        description: a.description,
+                    },
+                    None => EventKind::EncryptedAlert { len: h.length },
+                };
+                ctx.event(at, side, kind);
+            }
+            tls::CT_HANDSHAKE if encrypted => {
+                let slot = side.of_mut(&mut ctx.facts.tls.encrypted_handshake);
+                if slot.is_none() {
+                    *slot = Some(at);
+                    ctx.event(at, side, EventKind::EncryptedHandshake { len: h.length });
+                }
+            }
+            tls::CT_HANDSHAKE => self.handshake_fragment(side, at, body, ctx),
+            tls::CT_APPLICATION_DATA => {
+                let t = &mut ctx.facts.tls;
+                *side.of_mut(&mut t.app_bytes) += u64::from(h.length);
+                let count = side.of_mut(&mut t.app_count);
+                *count += 1;
+                if *count <= ctx.cfg.max_app_records as u64 {
+                    t.app_records.push(AppRecord {
+                        at,
+                        side,
+                        len: h.length,
+                    });
+                    ctx.event(at, side, EventKind::AppData { len: h.length });
+                } else {
+                    // Enough to follow CredSSP and see the session start: stop parsing.
+                    self.finish();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn handshake_fragment(&mut self, side: Side, at: At, body: &[u8], ctx: &mut Ctx<'_>) {
+        if self.hs_overflow {
+            return;
+        }
+        self.hs.extend_from_slice(body);
+        loop {
+            let len = match tls::handshake_message_len(&self.hs) {
+                Ok(l) => l,
+                Err(_) => return,
+            };
+            if len > ctx.cfg.max_handshake_message {
+                ctx.anomaly(at, side, "TLS handshake message larger than the bound");
+                self.hs = Vec::new();
+                self.hs_overflow = true;
+                return;
+            }
+            if self.hs.len() < len {
+                return;
+            }
+            let msg: Vec<u8> = self.hs.drain(..len).collect();
+            match tls::parse_handshake(&msg) {
+                Ok(m) => tls_handshake::record(side, at, m, ctx),
+                Err(_) => ctx.anomaly(at, side, "TLS handshake message does not parse"),
+            }
+        }
+    }
+}
