@@ -99,6 +99,7 @@ pub fn summarize(der: &[u8]) -> ParseResult<CertSummary> {
     let (_, cert) =
         X509Certificate::from_der(der).map_err(|_| ParseError::Malformed("X.509: certificate does not decode"))?;
     let validity = cert.validity();
+    let sans = san_names(&cert);
 
     Ok(CertSummary {
         subject: cert.subject().to_string(),
@@ -108,13 +109,13 @@ pub fn summarize(der: &[u8]) -> ParseResult<CertSummary> {
         self_signed: self_signed(&cert),
         key: key_description(&cert),
         signature: oid_name(&cert.signature_algorithm.algorithm),
-        san: san_entries(&cert),
+        san: sans.iter().map(|(kind, v)| format!("{kind}:{v}")).collect(),
         serial: cert.raw_serial_as_string(),
         names: cert
             .subject()
             .iter_common_name()
             .filter_map(|cn| cn.as_str().ok().map(str::to_string))
-            .chain(san_values(&cert))
+            .chain(sans.into_iter().map(|(_, v)| v))
             .collect(),
     })
 }
@@ -185,24 +186,8 @@ fn bit_length(be: &[u8]) -> usize {
     }
 }
 
-/// DNS and IP subjectAltName values without their prefixes.
-fn san_values(cert: &X509Certificate) -> Vec<String> {
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return Vec::new();
-    };
-    san.value
-        .general_names
-        .iter()
-        .filter_map(|name| match name {
-            GeneralName::DNSName(d) => Some((*d).to_string()),
-            GeneralName::IPAddress(ip) => Some(ip_text(ip)),
-            _ => None,
-        })
-        .take(MAX_SAN)
-        .collect()
-}
-
-fn san_entries(cert: &X509Certificate) -> Vec<String> {
+/// DNS and IP subjectAltName entries, at most [`MAX_SAN`]: (prefix, value).
+fn san_names(cert: &X509Certificate) -> Vec<(&'static str, String)> {
     // A malformed or duplicated SAN extension yields no names rather than no summary.
     let Ok(Some(san)) = cert.subject_alternative_name() else {
         return Vec::new();
@@ -211,8 +196,8 @@ fn san_entries(cert: &X509Certificate) -> Vec<String> {
         .general_names
         .iter()
         .filter_map(|name| match name {
-            GeneralName::DNSName(d) => Some(format!("DNS:{d}")),
-            GeneralName::IPAddress(ip) => Some(format!("IP:{}", ip_text(ip))),
+            GeneralName::DNSName(d) => Some(("DNS", (*d).to_string())),
+            GeneralName::IPAddress(ip) => Some(("IP", ip_text(ip))),
             _ => None,
         })
         .take(MAX_SAN)
