@@ -25,9 +25,13 @@ impl<E> From<nom::Err<E>> for ParseError {
 pub type ParseResult<T> = Result<T, ParseError>;
 
 pub mod cert;
+pub mod credssp;
+pub mod der;
+pub mod errinfo;
 pub mod http_connect;
 pub mod mcs;
 pub mod mcs_domain;
+pub mod ntstatus;
 pub mod rdpeudp;
 pub mod socks;
 pub mod tls;
