@@ -34,6 +34,7 @@ pub mod mcs;
 pub mod mcs_domain;
 pub mod ntlm;
 pub mod ntstatus;
+pub mod rdp;
 pub mod rdpeudp;
 pub mod socks;
 pub mod spnego;

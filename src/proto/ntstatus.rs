@@ -17,6 +17,7 @@ const fn s(code: u32, name: &'static str, meaning: &'static str) -> StatusInfo {
 }
 
 /// Sorted by code, so [`lookup`] can binary-search (checked by a test).
+#[rustfmt::skip]
 static TABLE: &[StatusInfo] = &[
     s(0x0000_0000, "STATUS_SUCCESS", "success"),
     s(0x0009_0312, "SEC_I_CONTINUE_NEEDED", "the security exchange goes on (another token is expected)"),
