@@ -25,10 +25,18 @@ impl<E> From<nom::Err<E>> for ParseError {
 pub type ParseResult<T> = Result<T, ParseError>;
 
 pub mod cert;
+pub mod credssp;
+pub mod der;
+pub mod errinfo;
 pub mod http_connect;
+pub mod kerberos;
 pub mod mcs;
+pub mod ntlm;
+pub mod ntstatus;
+pub mod rdp;
 pub mod rdpeudp;
 pub mod socks;
+pub mod spnego;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;
