@@ -1,10 +1,16 @@
-//! docs/findings.md and the catalogue in the code say the same thing, and every example
-//! capture the document names really produces its finding.
+//! docs/findings.md and the catalogue in the code say the same thing, every example
+//! capture the document names really produces its finding, and docs/json.md names every
+//! key the JSON output has.
 
 mod common;
 
+use std::collections::BTreeSet;
+
+use rdpscope::capture::Filter;
 use rdpscope::config::Config;
 use rdpscope::diagnosis::catalog::REMEDIES;
+use rdpscope::pipeline;
+use serde_json::Value;
 
 fn findings_md() -> String {
     std::fs::read_to_string(common::root().join("docs/findings.md")).unwrap()
@@ -88,4 +94,79 @@ fn every_example_capture_produces_its_finding() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} examples checked");
+}
+
+fn json_md() -> String {
+    std::fs::read_to_string(common::root().join("docs/json.md")).unwrap()
+}
+
+/// Objects whose keys are data (a finding code per key), not fields.
+const MAPS: &[&str] = &["failures_by_cause"];
+
+/// Every key path of `v` (`tls.alerts[].frame`), into `out`.
+fn key_paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                if !MAPS.contains(&path.as_str()) {
+                    key_paths(child, &path, out);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for child in a {
+                key_paths(child, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether docs/json.md mentions `path`: in backticks whole (`tls.alerts[].frame` or
+/// `tls.alerts.frame`), or as the last key (`` `frame` `` or `"frame"`) on a line that
+/// names its parent (`` `tls.alerts ``).
+fn documented(doc: &str, path: &str) -> bool {
+    let doc = doc.replace("[]", "");
+    let path = path.replace("[]", "");
+    if doc.contains(&format!("`{path}`")) {
+        return true;
+    }
+    let Some((parent, leaf)) = path.rsplit_once('.') else {
+        return false;
+    };
+    doc.lines().any(|l| {
+        (l.contains(&format!("`{parent}`")) || l.contains(&format!("`{parent}.")))
+            && (l.contains(&format!("`{leaf}`")) || l.contains(&format!("\"{leaf}\"")))
+    })
+}
+
+/// Every key path of the records and summaries of all real and lab captures is mentioned
+/// in docs/json.md: a new field without documentation fails here.
+#[test]
+fn every_json_key_path_is_in_json_md() {
+    let doc = json_md();
+    let mut paths = BTreeSet::new();
+    let mut summaries = 0;
+    for dir in ["real", "lab"] {
+        for pcap in common::captures(dir) {
+            let mut cfg = Config::default();
+            cfg.server_ports.extend(common::extra_ports(&pcap));
+            let res =
+                pipeline::analyze_file(&pcap, &Filter::Ports(cfg.server_ports.clone()), &cfg, 1, &mut |_| {}).unwrap();
+            for r in &res.records {
+                key_paths(&serde_json::to_value(r).unwrap(), "", &mut paths);
+            }
+            key_paths(&serde_json::to_value(&res.summary).unwrap(), "", &mut paths);
+            summaries += 1;
+        }
+    }
+    assert_eq!(summaries, 50, "captures analyzed");
+    let missing: Vec<&String> = paths.iter().filter(|p| !documented(&doc, p)).collect();
+    assert!(missing.is_empty(), "docs/json.md does not mention {missing:?}");
 }
