@@ -66,15 +66,23 @@ fn verdict(r: &Value) -> Value {
 
 #[test]
 fn live_capture_on_veth_gives_the_offline_verdicts() {
-    let in_ci = std::env::var_os("CI").is_some();
     let root = common::is_root();
-    let tcpreplay = Command::new("tcpreplay").arg("-V").output().is_ok();
-    if !root || !tcpreplay {
-        let msg = format!(
-            "LIVE CAPTURE TEST NOT RUN: it needs root (network namespaces) and tcpreplay (apt-get install tcpreplay); root={root} tcpreplay={tcpreplay}"
-        );
-        assert!(!in_ci, "{msg}");
-        eprintln!("\n*** {msg} ***\n");
+    let tcpreplay = common::has_tool("tcpreplay", "-V");
+    let missing: Vec<&str> = [
+        (root, "root (network namespaces)"),
+        (tcpreplay, "tcpreplay (apt-get install tcpreplay)"),
+    ]
+    .iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, what)| *what)
+    .collect();
+    if !common::require(
+        &format!(
+            "live_netns: needs {}; run `sudo -E cargo test --test live_netns`",
+            missing.join(" and ")
+        ),
+        missing.is_empty(),
+    ) {
         return;
     }
     let id = std::process::id();

@@ -3,6 +3,8 @@
 //! checking that the terminal is restored afterwards. Needs tmux: in CI a missing tmux
 //! is a failure, elsewhere a loud notice.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -39,10 +41,10 @@ fn keys(session: &str, k: &[&str]) {
 
 #[test]
 fn replay_in_tmux_filter_select_help_quit_restores_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        let msg = "TUI END-TO-END TEST NOT RUN: tmux is not installed (apt-get install tmux)";
-        assert!(std::env::var_os("CI").is_none(), "{msg}");
-        eprintln!("\n*** {msg} ***\n");
+    if !common::require(
+        "tui_tmux: needs tmux; `apt-get install tmux`, then `cargo test --test tui_tmux`",
+        common::has_tool("tmux", "-V"),
+    ) {
         return;
     }
     let session = format!("rdpscope-e2e-{}", std::process::id());

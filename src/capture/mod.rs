@@ -1,6 +1,7 @@
-//! Reading packets: capture files through libpcap (and, later, live interfaces).
-//! A thin shell around the `pcap` crate; it hands raw frames to a callback and knows
-//! nothing of RDP.
+//! Packets in and out through libpcap: capture files (`file`), live interfaces (`live`),
+//! files replayed at their own pace (`replay`), and `extract`, which writes the packets of
+//! the connections (4-tuple and frame range) it is given to new pcap files. A thin shell
+//! around the `pcap` crate: it hands raw frames to a callback and knows nothing of RDP.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod extract;

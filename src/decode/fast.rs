@@ -1,7 +1,9 @@
-//! The common case decoded by hand: Ethernet (up to two VLAN tags) or raw/SLL/loopback
-//! framing, IPv4 (not a fragment) or IPv6 without extension headers, TCP. Anything else —
-//! and anything odd about these — returns `None` and goes to the general decoder, which
-//! gives the same answer for every case this one takes (checked on every fixture frame).
+//! The common case decoded by hand: the Ethernet link type only (untagged, or up to two
+//! 802.1Q / 802.1ad tags), carrying IPv4 that is not a fragment or IPv6 whose next header
+//! is TCP (no extension headers, payload length not zero), carrying TCP. Every other link
+//! type (SLL, SLL2, BSD NULL/LOOP, raw IP), UDP, and anything odd about these returns
+//! `None` and goes to the general decoder (`decode::link`, etherparse), which gives the
+//! same answer for every case this one takes (checked on every fixture frame).
 //! No allocation and no copy: a few bounds-checked reads.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 

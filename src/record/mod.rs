@@ -43,7 +43,8 @@ pub struct ConnectionRecord {
     pub frames: [u64; 2],
     pub cookie: Option<String>,
     pub routing_token: Option<String>,
-    /// RDP tunnelled through a SOCKS proxy: what opened the tunnel (absent otherwise).
+    /// RDP tunnelled through a SOCKS or HTTP CONNECT proxy: the exchange that opened (or
+    /// failed to open) the tunnel (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyRecord>,
     pub negotiation: NegotiationRecord,

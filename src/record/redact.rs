@@ -1,8 +1,8 @@
 //! `--redact`: user names (cookie, routing token, SOCKS user), client names, certificate
-//! subjects, issuers, SANs, SNI and SOCKS target host names are replaced by a stable keyed
-//! hash everywhere a record shows them (its fields, finding texts and the timeline), so
-//! reports can be shared while the same person or host stays recognisable across
-//! connections and runs with the same key.
+//! subjects, issuers, SANs, SNI and proxy target host names (SOCKS, HTTP CONNECT) are
+//! replaced by a stable keyed hash everywhere a record shows them (its fields, finding
+//! texts and the timeline), so reports can be shared while the same person or host stays
+//! recognisable across connections and runs with the same key.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -17,6 +17,30 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a program can be started (`PROGRAM ARG` runs at all, whatever its exit code).
+pub fn has_tool(program: &str, arg: &str) -> bool {
+    std::process::Command::new(program).arg(arg).output().is_ok()
+}
+
+/// A prerequisite of a test (root, a tool). Returns `ok`. When it is missing: under CI
+/// (`CI` set) the test fails, since a skipped test there would pass without checking
+/// anything; elsewhere one loud line goes to stderr (even when the harness captures
+/// output), `SKIPPED <what>`, and the caller returns. `what` names the test, what is
+/// missing and how to run it, e.g. `live_netns: needs root (run \`sudo -E cargo test --test live_netns\`)`.
+pub fn require(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} (under CI a missing prerequisite is a failure, not a skip)"
+        );
+        // Straight to the stderr handle, not `eprintln!`: the test harness captures the
+        // macros' output of passing tests, and this line must be seen.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {what} ***\n");
+    }
+    ok
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

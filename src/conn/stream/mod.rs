@@ -44,8 +44,8 @@ pub struct StreamDecoder {
 }
 
 impl StreamDecoder {
-    /// A decoder for a stream whose start was not captured (it cannot tell a SOCKS
-    /// exchange from garbage there).
+    /// A decoder for a stream whose start was not captured (it cannot tell a proxy
+    /// exchange, SOCKS or HTTP CONNECT, from garbage there).
     pub fn midstream() -> StreamDecoder {
         StreamDecoder {
             tunnel: Tunnel::No,

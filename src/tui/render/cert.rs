@@ -1,5 +1,5 @@
 //! The server certificate (or why none is visible), standard RDP security facts, and the
-//! SOCKS proxy the connection went through.
+//! proxy (SOCKS or HTTP CONNECT) the connection went through.
 
 use ratatui::text::Line;
 use tls_parser::TlsVersion;
