@@ -190,3 +190,7 @@ impl Tls12Dir {
         Ok(plain)
     }
 }
+
+#[cfg(test)]
+#[path = "tls12_tests.rs"]
+mod tests;
