@@ -58,7 +58,11 @@ fn every_keyed_lab_connection_decrypts_like_tshark() {
                 compared += 1;
                 let (tc, ts) = ds::tshark_plaintexts(&pcap, Some(k), &stream);
                 let data = |v: &[rdpscope::decrypt::Plain]| v.iter().map(|p| p.data.clone()).collect::<Vec<_>>();
-                assert_eq!((tc.len(), ts.len()), (client.len(), server.len()), "{ctx}: record counts vs tshark");
+                assert_eq!(
+                    (tc.len(), ts.len()),
+                    (client.len(), server.len()),
+                    "{ctx}: record counts vs tshark"
+                );
                 assert!(tc == data(&client), "{ctx}: client plaintext differs from tshark's");
                 assert!(ts == data(&server), "{ctx}: server plaintext differs from tshark's");
             }
@@ -69,6 +73,12 @@ fn every_keyed_lab_connection_decrypts_like_tshark() {
     }
     println!("decrypted {connections} lab connections ({compared} compared with tshark); {seen:?}");
     assert!(!tshark || compared > 0);
-    assert!(seen.iter().any(|(v, _)| *v == 0x0304), "some lab connections are TLS 1.3");
-    assert!(seen.iter().any(|(v, _)| *v == 0x0303), "some lab connections are TLS 1.2");
+    assert!(
+        seen.iter().any(|(v, _)| *v == 0x0304),
+        "some lab connections are TLS 1.3"
+    );
+    assert!(
+        seen.iter().any(|(v, _)| *v == 0x0303),
+        "some lab connections are TLS 1.2"
+    );
 }

@@ -20,13 +20,19 @@ pub fn keyed_corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("NOTICE: {} is absent: the keyed-capture decryption tests are skipped", dir.display());
+        println!(
+            "NOTICE: {} is absent: the keyed-capture decryption tests are skipped",
+            dir.display()
+        );
         None
     }
 }
 
 pub fn tshark_available() -> bool {
-    let ok = Command::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         println!("NOTICE: tshark is not installed: the tshark comparison is skipped");
     }
@@ -35,7 +41,11 @@ pub fn tshark_available() -> bool {
 
 fn tshark(args: &[&str]) -> String {
     let out = Command::new("tshark").args(args).output().expect("run tshark");
-    assert!(out.status.success(), "tshark {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -50,13 +60,34 @@ pub struct Stream {
 /// Every TCP stream of the capture with one end on one of `ports`.
 pub fn streams(pcap: &Path, ports: &[u16]) -> Vec<Stream> {
     let f = pcap.to_str().unwrap();
-    let list = tshark(&["-r", f, "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.dstport"]);
+    let list = tshark(&[
+        "-r",
+        f,
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "tcp.srcport",
+        "-e",
+        "tcp.dstport",
+    ]);
     let mut idx: Vec<(u32, u16)> = Vec::new();
     for l in list.lines() {
         let v: Vec<&str> = l.split('\t').collect();
-        let (Some(s), Some(a), Some(b)) = (v.first(), v.get(1), v.get(2)) else { continue };
-        let (Ok(s), Ok(a), Ok(b)) = (s.parse::<u32>(), a.parse::<u16>(), b.parse::<u16>()) else { continue };
-        let port = if ports.contains(&b) { b } else if ports.contains(&a) { a } else { continue };
+        let (Some(s), Some(a), Some(b)) = (v.first(), v.get(1), v.get(2)) else {
+            continue;
+        };
+        let (Ok(s), Ok(a), Ok(b)) = (s.parse::<u32>(), a.parse::<u16>(), b.parse::<u16>()) else {
+            continue;
+        };
+        let port = if ports.contains(&b) {
+            b
+        } else if ports.contains(&a) {
+            a
+        } else {
+            continue;
+        };
         if !idx.iter().any(|(i, _)| *i == s) {
             idx.push((s, port));
         }
@@ -78,14 +109,21 @@ pub fn streams(pcap: &Path, ports: &[u16]) -> Vec<Stream> {
                 }
             }
             let (client, server) = if node0_is_server { (n1, n0) } else { (n0, n1) };
-            Stream { index, server_port, client, server }
+            Stream {
+                index,
+                server_port,
+                client,
+                server,
+            }
         })
         .collect()
 }
 
 pub fn unhex(s: &str) -> Vec<u8> {
     let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    s.chunks(2).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()).collect()
+    s.chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
 }
 
 /// A TLS record: header fields and fragment.
@@ -100,7 +138,10 @@ pub struct Record {
 /// type (1 ClientHello, 2 ServerHello; what precedes is X.224, or a proxy exchange), up to the
 /// last complete record.
 pub fn records(stream: &[u8], hello: u8) -> Vec<Record> {
-    let Some(start) = stream.windows(6).position(|w| w[0] == 0x16 && w[1] == 3 && w[2] <= 4 && w[5] == hello) else {
+    let Some(start) = stream
+        .windows(6)
+        .position(|w| w[0] == 0x16 && w[1] == 3 && w[2] <= 4 && w[5] == hello)
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -134,8 +175,12 @@ pub fn params(client: &[Record], server: &[Record]) -> HandshakeParams {
             _ => panic!("not a handshake record"),
         }
     };
-    let TlsMessageHandshake::ClientHello(ch) = hello(&client[0]) else { panic!("no ClientHello") };
-    let TlsMessageHandshake::ServerHello(sh) = hello(&server[0]) else { panic!("no ServerHello") };
+    let TlsMessageHandshake::ClientHello(ch) = hello(&client[0]) else {
+        panic!("no ClientHello")
+    };
+    let TlsMessageHandshake::ServerHello(sh) = hello(&server[0]) else {
+        panic!("no ServerHello")
+    };
     let mut version = sh.version.0;
     let mut encrypt_then_mac = false;
     if let Some(ext) = sh.ext {
@@ -163,7 +208,12 @@ pub fn protected(records: &[Record], version: u16) -> Vec<Record> {
     if version == 0x0304 {
         records.iter().filter(|r| r.content_type == 23).cloned().collect()
     } else {
-        records.iter().skip_while(|r| r.content_type != 20).skip(1).cloned().collect()
+        records
+            .iter()
+            .skip_while(|r| r.content_type != 20)
+            .skip(1)
+            .cloned()
+            .collect()
     }
 }
 
@@ -194,7 +244,11 @@ pub fn conn(stream: &Stream) -> Option<Conn> {
         return None;
     }
     let params = params(&c, &s);
-    Some(Conn { client: protected(&c, params.version), server: protected(&s, params.version), params })
+    Some(Conn {
+        client: protected(&c, params.version),
+        server: protected(&s, params.version),
+        params,
+    })
 }
 
 pub fn keylog_from(text: &[u8]) -> KeyLog {
@@ -231,7 +285,11 @@ pub fn tshark_plaintexts(pcap: &Path, keylog: Option<&Path>, stream: &Stream) ->
     let mut flush = |cur: &mut Option<(usize, Vec<u8>)>, from_server: bool| {
         if let Some((n, mut data)) = cur.take() {
             data.truncate(n);
-            if from_server { server.push(data) } else { client.push(data) }
+            if from_server {
+                server.push(data)
+            } else {
+                client.push(data)
+            }
         }
     };
     for l in out.lines() {
