@@ -318,3 +318,64 @@ pub(crate) fn hmac(alg: MacAlg, key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> 
         MacAlg::Sha384 => run::<Hmac<Sha384>>(key, parts),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 8439 §2.8.2: the AEAD_CHACHA20_POLY1305 example opens through the wrapper (nonce, AAD
+    /// and tag placement as the TLS code uses them), and fails with one AAD bit changed.
+    #[test]
+    fn chacha20_poly1305_rfc8439_vector() {
+        let key: Vec<u8> = (0x80..=0x9f).collect();
+        let nonce: [u8; 12] = unhex("070000004041424344454647").try_into().unwrap();
+        let mut aad = unhex("50515253c0c1c2c3c4c5c6c7");
+        let ct = unhex(
+            "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6
+             3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36
+             92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc
+             3ff4def08e4b7a9de576d26586cec64b6116 1ae10b594f09e26a7e902ecbd0600691",
+        );
+        let k = AeadKey::new(Bulk::ChaCha20Poly1305, &key).unwrap();
+        let pt = k.open(nonce, &aad, &ct).unwrap();
+        assert_eq!(
+            pt,
+            b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
+        );
+        aad[0] ^= 1;
+        assert!(k.open(nonce, &aad, &ct).is_none());
+    }
+
+    #[test]
+    fn suite_table_is_consistent() {
+        for id in [
+            0xC02F, 0xC030, 0xC02B, 0xC02C, 0x009C, 0x009D, 0xCCA8, 0xCCA9, 0x002F, 0x0035, 0x003C, 0x003D,
+        ] {
+            assert!(supported(id), "{id:04x}");
+        }
+        for id in [0xC013, 0xC014, 0xC027, 0xC028, 0x1301, 0x1302, 0x1303] {
+            assert!(supported(id), "{id:04x}");
+        }
+        assert!(!supported(0x000A) && !supported(0x1304) && !supported(0xC09C));
+        for s in SUITES {
+            // The name tells the hash, the MAC and the key size.
+            assert_eq!(s.name.ends_with("SHA384"), s.hash == Hash::Sha384, "{}", s.name);
+            assert_eq!(s.name.contains("CBC"), s.mac.is_some(), "{}", s.name);
+            assert_eq!(
+                s.name.contains("_256_") || s.name.contains("CHACHA"),
+                s.bulk.key_len() == 32,
+                "{}",
+                s.name
+            );
+        }
+        assert_eq!(suite_name(0xC030), Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"));
+    }
+}
