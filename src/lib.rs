@@ -10,6 +10,7 @@ pub mod capture;
 pub mod config;
 pub mod conn;
 pub mod decode;
+pub mod decrypt;
 pub mod diagnosis;
 pub mod emit;
 pub mod flow;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["proto"],
     &["decode"],
     &["flow"],
-    &["config", "capture"],
+    &["config", "capture", "decrypt"],
     &["conn"],
     &["analyzer", "diagnosis"],
     &["record"],
