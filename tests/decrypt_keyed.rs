@@ -4,6 +4,7 @@
 //! plaintext compared byte for byte with tshark's own decryption of the same file. Skipped with
 //! a notice when `../shared/corpus/keyed` is absent.
 
+mod common;
 mod decrypt_support;
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! plaintext equals tshark's decryption with the same key log (for the connections tshark can
 //! decrypt: not those inside a SOCKS or HTTP CONNECT tunnel).
 
+mod common;
 mod decrypt_support;
 
 use std::collections::BTreeSet;

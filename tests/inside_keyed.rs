@@ -19,20 +19,16 @@ use rdpscope::proto::rdp::{self, ChannelContent, Context, Framing, RdpPdu};
 use rdpscope::proto::spnego::{self, AuthMessage};
 use rdpscope::proto::{errinfo, ntstatus, ParseError};
 
+mod common;
+
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::root()
 }
 
-fn keyed(name: &str) -> Option<PathBuf> {
-    let p = root().join("..").join("shared").join("corpus").join("keyed").join(name);
-    p.exists().then_some(p)
-}
-
-fn have_tshark() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// A keyed Windows capture and tshark, or a SKIPPED line (a failure under CI).
+fn keyed(test: &str, name: &str) -> Option<PathBuf> {
+    let dir = common::keyed_corpus(test)?;
+    common::tshark(test).then(|| dir.join(name))
 }
 
 fn tshark(file: &Path, keys: Option<&Path>, args: &[&str]) -> String {
@@ -314,14 +310,12 @@ fn check_port_88(file: &Path) -> Vec<KrbMessage> {
 
 #[test]
 fn windows_ntlm_rejected() {
-    let Some(file) = keyed("awakecoding-wireshark-rdp__rdp-nla-ntlm-rejected2.pcapng") else {
-        println!("SKIPPED: ../shared/corpus/keyed not found");
+    let Some(file) = keyed(
+        "windows_ntlm_rejected",
+        "awakecoding-wireshark-rdp__rdp-nla-ntlm-rejected2.pcapng",
+    ) else {
         return;
     };
-    if !have_tshark() {
-        println!("SKIPPED: tshark not installed");
-        return;
-    }
     let (client, server) = decode_all(&file, None);
     check_credssp_and_ntlm(&file, None, &client, &server);
     // The server's last TSRequest carries the refusal: Protected Users may not use NTLM.
@@ -363,14 +357,12 @@ fn windows_ntlm_rejected() {
 
 #[test]
 fn windows_kerberos_session() {
-    let Some(file) = keyed("awakecoding-wireshark-rdp__rdp-nla-kerberos-auth1.pcapng") else {
-        println!("SKIPPED: ../shared/corpus/keyed not found");
+    let Some(file) = keyed(
+        "windows_kerberos_session",
+        "awakecoding-wireshark-rdp__rdp-nla-kerberos-auth1.pcapng",
+    ) else {
         return;
     };
-    if !have_tshark() {
-        println!("SKIPPED: tshark not installed");
-        return;
-    }
     let (client, server) = decode_all(&file, None);
     check_credssp_and_ntlm(&file, None, &client, &server);
     check_port_88(&file);
@@ -594,8 +586,7 @@ fn windows_kerberos_session() {
 /// Our lab captures (FreeRDP client, raw NTLM in negoTokens) decrypted with their key logs.
 #[test]
 fn lab_nla_failures() {
-    if !have_tshark() {
-        println!("SKIPPED: tshark not installed");
+    if !common::tshark("lab_nla_failures") {
         return;
     }
     for (name, user) in [

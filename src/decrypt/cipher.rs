@@ -322,14 +322,7 @@ pub(crate) fn hmac(alg: MacAlg, key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unhex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::decrypt::unhex;
 
     /// RFC 8439 §2.8.2: the AEAD_CHACHA20_POLY1305 example opens through the wrapper (nonce, AAD
     /// and tag placement as the TLS code uses them), and fails with one AAD bit changed.

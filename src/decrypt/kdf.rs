@@ -131,14 +131,7 @@ pub(crate) fn expand_label(hash: Hash, secret: &[u8], label: &[u8], len: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unhex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::decrypt::unhex;
 
     /// The TLS 1.2 PRF (P_SHA256) test vector published by Chris Newman on the IETF TLS list and
     /// used by many libraries (e.g. Go's crypto/tls, mbed TLS): secret, label "test label", seed,

@@ -29,6 +29,17 @@ pub use keylog::{KeyLog, KeyLogStats, Secrets, MAX_KEYLOG_ENTRIES};
 pub use session::Session;
 pub use tls13::MAX_SKIPPED_HANDSHAKE_RECORDS;
 
+/// Test vectors are written in hex, as the RFCs print them.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     /// docs/limits.md states the bounds the code has.

@@ -5,14 +5,7 @@ use super::super::direction::{Direction, HandshakeParams, Stop};
 use super::super::kdf::{expand_label, Hash};
 use super::super::keylog::KeyLog;
 use super::*;
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::decrypt::unhex;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

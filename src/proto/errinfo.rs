@@ -198,10 +198,7 @@ static TABLE: &[ErrorInfo] = &[
 
 /// The known code, if any.
 pub fn lookup(code: u32) -> Option<&'static ErrorInfo> {
-    TABLE
-        .binary_search_by_key(&code, |e| e.code)
-        .ok()
-        .and_then(|i| TABLE.get(i))
+    super::by_code(TABLE, code, |e| e.code)
 }
 
 /// Symbolic name, e.g. `ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER`; `None` if unknown.

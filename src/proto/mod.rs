@@ -24,6 +24,11 @@ impl<E> From<nom::Err<E>> for ParseError {
 
 pub type ParseResult<T> = Result<T, ParseError>;
 
+/// The entry for `code` in a name table sorted by code (errorInfo, NTSTATUS, …).
+pub(crate) fn by_code<T>(table: &'static [T], code: u32, key: impl Fn(&T) -> u32) -> Option<&'static T> {
+    table.binary_search_by_key(&code, key).ok().and_then(|i| table.get(i))
+}
+
 pub mod cert;
 pub mod credssp;
 pub mod der;

@@ -123,10 +123,7 @@ static TABLE: &[StatusInfo] = &[
 
 /// The known code, if any.
 pub fn lookup(code: u32) -> Option<&'static StatusInfo> {
-    TABLE
-        .binary_search_by_key(&code, |e| e.code)
-        .ok()
-        .and_then(|i| TABLE.get(i))
+    super::by_code(TABLE, code, |e| e.code)
 }
 
 /// Symbolic name, e.g. `STATUS_LOGON_FAILURE`; `None` for an unknown code.

@@ -41,6 +41,26 @@ pub fn require(what: &str, ok: bool) -> bool {
     ok
 }
 
+/// `../shared/corpus/keyed` beside the crate (the layout here and in CI), or a SKIPPED line
+/// (a failure under CI) naming `test`.
+pub fn keyed_corpus(test: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/corpus/keyed");
+    require(
+        &format!("{test}: needs {} (the shared keyed captures)", dir.display()),
+        dir.is_dir(),
+    )
+    .then_some(dir)
+}
+
+/// Whether tshark runs; otherwise a SKIPPED line (a failure under CI) naming `test`.
+pub fn tshark(test: &str) -> bool {
+    let ok = std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    require(&format!("{test}: needs tshark (apt-get install tshark)"), ok)
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

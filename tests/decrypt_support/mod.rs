@@ -16,27 +16,11 @@ pub fn root() -> PathBuf {
 
 /// `../shared/corpus/keyed` next to the crate (the layout here and in CI), if present.
 pub fn keyed_corpus() -> Option<PathBuf> {
-    let dir = root().join("../shared/corpus/keyed");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "NOTICE: {} is absent: the keyed-capture decryption tests are skipped",
-            dir.display()
-        );
-        None
-    }
+    crate::common::keyed_corpus("keyed-capture decryption")
 }
 
 pub fn tshark_available() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("NOTICE: tshark is not installed: the tshark comparison is skipped");
-    }
-    ok
+    crate::common::tshark("decryption compared with tshark")
 }
 
 fn tshark(args: &[&str]) -> String {
