@@ -39,6 +39,9 @@ pub struct Config {
     /// (libpcap and the filter) on a second thread while the first analyzes. Results are the
     /// same either way.
     pub threads: usize,
+    /// `--keylog`: NSS key log files whose secrets decrypt the TLS of the connections they
+    /// name (read by the shells; the core is handed the secrets).
+    pub keylogs: Vec<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             close_linger_secs: 5,
             high_latency_ms: 150.0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+            keylogs: Vec::new(),
         }
     }
 }

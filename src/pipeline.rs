@@ -16,6 +16,7 @@ use crate::capture::file::{self, FileError};
 use crate::capture::Filter;
 use crate::config::Config;
 use crate::decode::LinkType;
+use crate::decrypt::{dsb, KeyLog, Keys};
 use crate::emit::summary::{FileSummary, Summary};
 use crate::emit::Emitter;
 use crate::record::ConnectionRecord;
@@ -27,6 +28,31 @@ pub struct FileResult {
     /// The run's summary: counts, retry stories and this file's figures.
     pub summary: Summary,
     pub next_id: u64,
+}
+
+/// The key log files of `--keylog`, read whole. An unreadable file is an error naming it.
+pub fn read_keylogs(paths: &[std::path::PathBuf]) -> Result<KeyLog, String> {
+    let mut k = KeyLog::new();
+    for p in paths {
+        let text = std::fs::read(p).map_err(|e| format!("{}: cannot read the key log: {e}", p.display()))?;
+        k.add_text(&text);
+        k.finish();
+    }
+    Ok(k)
+}
+
+/// The TLS key logs a pcapng capture carries in Decryption Secrets Blocks (none for other
+/// formats; a damaged block ends the scan, libpcap then says what is wrong with the file).
+pub fn capture_keylog(path: &Path) -> KeyLog {
+    let mut k = KeyLog::new();
+    let Ok(f) = std::fs::File::open(path) else { return k };
+    if let Ok(blocks) = dsb::scan_tls_keylogs(std::io::BufReader::new(f)) {
+        for b in blocks {
+            k.add_text(&b);
+            k.finish();
+        }
+    }
+    k
 }
 
 /// Analyze one capture file on its own (no redaction). Connection ids start at `first_id`.
@@ -147,6 +173,10 @@ pub fn analyze_file_streaming(
     on_record: &mut dyn FnMut(ConnectionRecord),
 ) -> Result<u64, FileError> {
     let mut analyzer = Analyzer::new(cfg.clone(), first_id);
+    *analyzer.keys_mut() = Keys {
+        capture: capture_keylog(path),
+        files: read_keylogs(&cfg.keylogs).unwrap_or_default(),
+    };
     let shown = path.display().to_string();
     em.set_file(Some(shown.clone()));
     let mut since = 0u64;

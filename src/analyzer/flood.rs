@@ -107,7 +107,7 @@ impl HalfOpen {
                 window: self.window,
                 mss: *mss,
             };
-            c.on_tcp(Side::Client, *at, &h, &[], 0, cfg);
+            c.on_tcp(Side::Client, *at, &h, &[], 0, cfg, None);
         }
         c
     }

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
+use crate::decrypt::Keys;
 use crate::flow::table::{FlowTable, LastSeen};
 use crate::flow::tcp::At;
 use crate::flow::{Endpoint, FlowKey};
@@ -123,6 +124,8 @@ pub struct Analyzer {
     pub stats: Stats,
     last_ts: Ts,
     next_sweep: Ts,
+    /// TLS key logs: connections whose client random is in them are decrypted.
+    keys: Keys,
 }
 
 const NS: i64 = 1_000_000_000;
@@ -145,7 +148,13 @@ impl Analyzer {
             stats: Stats::default(),
             last_ts: Ts(i64::MIN),
             next_sweep: Ts(i64::MIN),
+            keys: Keys::default(),
         }
+    }
+
+    /// The key logs to decrypt with; a live run adds to them as its key log file grows.
+    pub fn keys_mut(&mut self) -> &mut Keys {
+        &mut self.keys
     }
 
     pub fn config(&self) -> &Config {
@@ -266,7 +275,7 @@ impl Analyzer {
             Some(Flow::Full(c, acct)) => {
                 if !c.is_new_attempt(h) {
                     let side = c.side_of(src);
-                    c.on_tcp(side, at, h, payload, missing, &self.cfg);
+                    c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
                     let now = c.buffered();
                     let before = std::mem::replace(acct, now);
                     self.account(before, now);
@@ -307,7 +316,7 @@ impl Analyzer {
                     };
                     let mut c = ho.into_connection(id, &self.cfg);
                     let side = c.side_of(src);
-                    c.on_tcp(side, at, h, payload, missing, &self.cfg);
+                    c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
                     self.insert_full(key, c);
                     return;
                 }
@@ -338,7 +347,7 @@ impl Analyzer {
         let mut c = Connection::new(id, client, server, at, midstream);
         self.stats.tcp_connections += 1;
         let side = c.side_of(src);
-        c.on_tcp(side, at, h, payload, missing, &self.cfg);
+        c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
         self.insert_full(key, c);
     }
 
@@ -425,7 +434,7 @@ impl Analyzer {
             }
             Retire::CaptureEnd => c.open_at_end = !c.tcp.closed(),
         }
-        c.finish(&self.cfg);
+        c.finish(&self.cfg, Some(&self.keys));
         self.open_ids.remove(&c.id);
         self.finished.push(Finished::Tcp(c));
     }

@@ -38,6 +38,7 @@ fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path) -> Wanted {
 
 pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let cfg = a.analysis.config();
+    a.analysis.check_keylogs()?;
     let redactor = a.analysis.redactor()?;
     let filter = a.analysis.filter();
     if redactor.is_some() && a.write_evidence.is_some() {

@@ -86,6 +86,12 @@ pub struct AnalysisArgs {
     /// File holding the key for --redact (the same key gives the same hashes across runs).
     #[arg(long, value_name = "FILE", requires = "redact")]
     pub redact_key: Option<PathBuf>,
+    /// TLS key log (NSS format, as SSLKEYLOGFILE or FreeRDP /tls:secrets-file: write it):
+    /// the connections it has keys for are decrypted, and CredSSP and the RDP connection
+    /// sequence are read inside TLS (repeatable). Keys a pcapng capture carries in its
+    /// Decryption Secrets Blocks are used without this. Keys never appear in any output.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylogs: Vec<PathBuf>,
 }
 
 impl AnalysisArgs {
@@ -107,8 +113,33 @@ impl AnalysisArgs {
         Ok(Some(r))
     }
 
+    /// Check the key log files once: unreadable is an error; lines that are not key log
+    /// lines are counted and said once.
+    pub fn check_keylogs(&self) -> anyhow::Result<()> {
+        for p in &self.keylogs {
+            let k = rdpscope::pipeline::read_keylogs(std::slice::from_ref(p)).map_err(anyhow::Error::msg)?;
+            let st = k.stats();
+            if st.bad > 0 {
+                eprintln!(
+                    "rdpscope: {}: {} of {} lines are not key log lines (ignored)",
+                    p.display(),
+                    st.bad,
+                    st.lines
+                );
+            }
+            if k.is_empty() {
+                eprintln!(
+                    "rdpscope: {}: no usable key (expected CLIENT_RANDOM or *_TRAFFIC_SECRET lines)",
+                    p.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn config(&self) -> Config {
         let mut c = Config::default();
+        c.keylogs.clone_from(&self.keylogs);
         for p in &self.ports {
             if !c.server_ports.contains(p) {
                 c.server_ports.push(*p);

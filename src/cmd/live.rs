@@ -41,6 +41,7 @@ fn json_printer() -> Box<dyn FnMut(&ConnectionRecord) + Send> {
 fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
     let on_finished = (format == LiveFormat::Json).then(json_printer);
     let cfg = analysis.config();
+    analysis.check_keylogs()?;
     let redactor = analysis.redactor()?;
     if redactor.is_some() {
         eprintln!(

@@ -4,6 +4,8 @@
 use crate::config::Config;
 use crate::conn::event::{EventKind, Timeline};
 use crate::conn::facts::RdpFacts;
+use crate::conn::inside::DecryptState;
+use crate::decrypt::Keys;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 
@@ -12,6 +14,10 @@ pub struct Ctx<'a> {
     pub facts: &'a mut RdpFacts,
     pub timeline: &'a mut Timeline,
     pub cfg: &'a Config,
+    /// The run's key logs, if any.
+    pub keys: Option<&'a Keys>,
+    /// The connection's decryptor, once a key matched.
+    pub decrypt: &'a mut DecryptState,
 }
 
 impl Ctx<'_> {

@@ -5,6 +5,9 @@ use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsVersion};
 
 use crate::flow::tcp::At;
 use crate::flow::Side;
+use crate::proto::credssp::EarlyUserAuthResult;
+use crate::proto::rdp::license::{LicenseErrorCode, LicenseMsgType, StateTransition};
+use crate::proto::rdp::share::LogonError;
 use crate::proto::x224::{FailureCode, Protocols};
 use crate::proto::{socks, tls};
 
@@ -84,6 +87,8 @@ pub enum EventKind {
     UdpSynAck,
     SocksClient(socks::ClientMsg),
     SocksServer(socks::ServerMsg),
+    /// Read inside TLS with the session keys.
+    Inside(InsideEvent),
     /// An HTTP CONNECT request: the authority asked for.
     HttpConnect {
         authority: String,
@@ -189,8 +194,100 @@ impl EventKind {
             EventKind::UdpSynAck => "RDP-UDP SYN+ACK".into(),
             EventKind::SocksClient(m) => socks_client(m),
             EventKind::SocksServer(m) => socks_server(*m),
+            EventKind::Inside(e) => e.describe(),
             EventKind::HttpConnect { authority } => format!("HTTP CONNECT {authority}"),
             EventKind::HttpStatus { status, reason } => format!("HTTP {status} {reason}"),
+        }
+    }
+}
+
+/// A step read inside TLS (decrypted): CredSSP and the RDP connection sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsideEvent {
+    /// A CredSSP TSRequest: version, the mechanism messages it carried, its errorCode.
+    TsRequest {
+        version: u32,
+        messages: Vec<&'static str>,
+        error: Option<u32>,
+    },
+    EarlyUserAuth(EarlyUserAuthResult),
+    McsConnectInitial,
+    McsConnectResponse {
+        result: u8,
+    },
+    ClientInfo,
+    License {
+        msg: LicenseMsgType,
+        error: Option<(LicenseErrorCode, StateTransition)>,
+    },
+    DemandActive,
+    ConfirmActive,
+    DeactivateAll,
+    SaveSessionInfo {
+        kind: &'static str,
+    },
+    LogonError(LogonError),
+    SetErrorInfo(u32),
+    Shutdown {
+        denied: bool,
+    },
+    Redirection,
+    /// Decryption of this side stopped (`decrypt::Stop::kind`).
+    DecryptionStopped {
+        why: &'static str,
+    },
+}
+
+impl InsideEvent {
+    pub fn describe(&self) -> String {
+        match self {
+            InsideEvent::TsRequest {
+                version,
+                messages,
+                error,
+            } => {
+                let mut s = format!("CredSSP TSRequest v{version}");
+                if !messages.is_empty() {
+                    s.push_str(&format!(" {}", messages.join(", ")));
+                }
+                if let Some(e) = error {
+                    s.push_str(&format!(
+                        " errorCode 0x{e:08X} {}",
+                        crate::proto::ntstatus::name(*e).unwrap_or("")
+                    ));
+                }
+                s.trim_end().to_string()
+            }
+            InsideEvent::EarlyUserAuth(r) => format!("Early User Authorization Result {}", r.name()),
+            InsideEvent::McsConnectInitial => "MCS Connect Initial (inside TLS)".into(),
+            InsideEvent::McsConnectResponse { result } => format!("MCS Connect Response result={result}"),
+            InsideEvent::ClientInfo => "Client Info PDU".into(),
+            InsideEvent::License { msg, error: None } => format!("Licensing {}", msg.name()),
+            InsideEvent::License {
+                msg,
+                error: Some((e, t)),
+            } => {
+                format!("Licensing {} {} ({})", msg.name(), e.name(), t.name())
+            }
+            InsideEvent::DemandActive => "Demand Active PDU".into(),
+            InsideEvent::ConfirmActive => "Confirm Active PDU".into(),
+            InsideEvent::DeactivateAll => "Deactivate All PDU".into(),
+            InsideEvent::SaveSessionInfo { kind } => format!("Save Session Info {kind}"),
+            InsideEvent::LogonError(e) => format!(
+                "Save Session Info logon error {} {}",
+                e.type_name().unwrap_or("?"),
+                e.data_name().unwrap_or("")
+            )
+            .trim_end()
+            .to_string(),
+            InsideEvent::SetErrorInfo(c) => format!(
+                "Set Error Info 0x{c:08X} {}",
+                crate::proto::errinfo::name(*c).unwrap_or("(unknown code)")
+            ),
+            InsideEvent::Shutdown { denied: false } => "Shutdown Request PDU".into(),
+            InsideEvent::Shutdown { denied: true } => "Shutdown Denied PDU".into(),
+            InsideEvent::Redirection => "Server Redirection PDU".into(),
+            InsideEvent::DecryptionStopped { why } => format!("decryption stopped: {why}"),
         }
     }
 }

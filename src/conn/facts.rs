@@ -1,6 +1,7 @@
 //! What the wire showed about one connection above TCP, as parsed values. The
 //! diagnosis and the reports read these; nothing here is inferred.
 
+use crate::conn::inside_facts::InsideFacts;
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::cert::CertSummary;
@@ -31,6 +32,8 @@ pub struct RdpFacts {
     pub session_start: Option<At>,
     /// MCS Disconnect Provider Ultimatum: when, from whom, the T.125 reason.
     pub ultimatum: Option<(At, Side, u8)>,
+    /// What was read inside TLS with the session keys.
+    pub inside: InsideFacts,
     /// Frames where a parser met bytes it could not make sense of (bounded).
     pub anomalies: Vec<(At, Side, &'static str)>,
     pub anomaly_count: u32,

@@ -5,6 +5,8 @@
 pub mod ctx;
 pub mod event;
 pub mod facts;
+pub mod inside;
+pub mod inside_facts;
 pub mod stream;
 pub mod tls_handshake;
 pub mod tunnel;
@@ -12,6 +14,7 @@ pub mod udp;
 
 use crate::config::Config;
 use crate::decode::TcpHeader;
+use crate::decrypt::Keys;
 use crate::flow::reassembly::Chunk;
 use crate::flow::table::LastSeen;
 use crate::flow::tcp::{At, Segment, TcpTracker};
@@ -20,6 +23,7 @@ use crate::ts::Ts;
 use ctx::Ctx;
 use event::{EventKind, Timeline};
 use facts::RdpFacts;
+use inside::DecryptState;
 use stream::StreamDecoder;
 
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ pub struct Connection {
     pub facts: RdpFacts,
     pub timeline: Timeline,
     decoders: [StreamDecoder; 2],
+    /// Decryption with the session keys, once a key matched.
+    decrypt: DecryptState,
     /// The capture began after the connection did (no SYN seen).
     pub midstream: bool,
     /// Removed from the flow table to respect its bound, before the connection ended.
@@ -44,16 +50,25 @@ pub struct Connection {
 }
 
 /// Hand reassembled bytes (or a gap) of side `s` to that side's decoder.
+#[allow(clippy::too_many_arguments)]
 fn feed(
     decoders: &mut [StreamDecoder; 2],
     facts: &mut RdpFacts,
     timeline: &mut Timeline,
+    decrypt: &mut DecryptState,
     cfg: &Config,
+    keys: Option<&Keys>,
     at: At,
     s: Side,
     chunk: Chunk<'_>,
 ) {
-    let mut ctx = Ctx { facts, timeline, cfg };
+    let mut ctx = Ctx {
+        facts,
+        timeline,
+        cfg,
+        keys,
+        decrypt,
+    };
     if let Some(d) = decoders.get_mut(s.index()) {
         d.feed(s, at, chunk, &mut ctx);
     }
@@ -81,6 +96,7 @@ impl Connection {
             } else {
                 Default::default()
             },
+            decrypt: DecryptState::default(),
             midstream,
             evicted: false,
             open_at_end: false,
@@ -97,7 +113,18 @@ impl Connection {
         h.syn && !h.ack_flag && self.tcp.client_isn().is_some_and(|isn| isn != h.seq)
     }
 
-    pub fn on_tcp(&mut self, side: Side, at: At, h: &TcpHeader, payload: &[u8], missing: u32, cfg: &Config) {
+    /// One TCP segment. `keys`: the run's key logs (decryption needs them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_tcp(
+        &mut self,
+        side: Side,
+        at: At,
+        h: &TcpHeader,
+        payload: &[u8],
+        missing: u32,
+        cfg: &Config,
+        keys: Option<&Keys>,
+    ) {
         self.last = at;
         self.frame_count += 1;
         let max = cfg.max_events;
@@ -115,6 +142,7 @@ impl Connection {
             facts,
             timeline,
             decoders,
+            decrypt,
             ..
         } = self;
         let seg = Segment {
@@ -123,7 +151,7 @@ impl Connection {
             missing,
         };
         tcp.on_segment(side, at, &seg, cfg.max_out_of_order, &mut |s, chunk| {
-            feed(decoders, facts, timeline, cfg, at, s, chunk)
+            feed(decoders, facts, timeline, decrypt, cfg, keys, at, s, chunk)
         });
         if self.decoders.get(side.index()).is_some_and(StreamDecoder::is_done) {
             if let Some(r) = self.tcp.reasm.get_mut(side.index()) {
@@ -142,17 +170,20 @@ impl Connection {
     }
 
     /// The connection will see no more packets: release what reassembly still holds.
-    pub fn finish(&mut self, cfg: &Config) {
+    pub fn finish(&mut self, cfg: &Config, keys: Option<&Keys>) {
         let Connection {
             tcp,
             facts,
             timeline,
             decoders,
+            decrypt,
             last,
             ..
         } = self;
         let at = *last;
-        tcp.flush(&mut |s, chunk| feed(decoders, facts, timeline, cfg, at, s, chunk));
+        tcp.flush(&mut |s, chunk| feed(decoders, facts, timeline, decrypt, cfg, keys, at, s, chunk));
+        // The keys are not needed any more: give their memory back.
+        *decrypt = DecryptState::Unknown;
         for (d, side) in decoders.iter_mut().zip([Side::Client, Side::Server]) {
             if d.inside_pdu() {
                 facts.anomaly(at, side, "stream ended inside a PDU: its length promised more bytes");

@@ -19,6 +19,7 @@ mod direction;
 pub mod dsb;
 mod kdf;
 pub mod keylog;
+mod keys;
 mod session;
 mod tls12;
 mod tls13;
@@ -26,6 +27,7 @@ mod tls13;
 pub use cipher::{suite_name, supported};
 pub use direction::{Direction, HandshakeParams, Plain, Stop, MAX_FRAGMENT_LEN};
 pub use keylog::{KeyLog, KeyLogStats, Secrets, MAX_KEYLOG_ENTRIES};
+pub use keys::{KeySource, Keys};
 pub use session::Session;
 pub use tls13::MAX_SKIPPED_HANDSHAKE_RECORDS;
 

@@ -32,8 +32,9 @@ pub struct Finding {
 /// The error a Windows client most likely showed for the whole connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientErrorRecord {
-    pub code: &'static str,
-    pub meaning: &'static str,
+    pub code: String,
+    pub meaning: String,
+    /// False when read from the wire (the Set Error Info PDU the client received).
     pub inferred: bool,
 }
 

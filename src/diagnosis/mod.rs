@@ -8,6 +8,7 @@ mod closes;
 pub mod evidence;
 mod findings;
 mod handshake;
+mod inside;
 mod network;
 mod nla;
 pub mod phase;
@@ -47,6 +48,10 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
             tls::certificate(&ev, &mut f);
         }
         if !f.has_error() {
+            // With the session keys the server's own words decide; the shape is a fallback.
+            inside::judge(&ev, &mut f);
+        }
+        if !f.has_error() {
             nla::credssp(&ev, &mut f);
         }
         let before_quality = f.has_error();
@@ -74,12 +79,32 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
         phase_reached: ev.phase,
         outcome,
         findings,
-        client_error: errors.first().map(|e| ClientErrorRecord {
-            code: e.code(),
-            meaning: e.meaning(),
-            inferred: true,
+        client_error: told_client(c, outcome).or_else(|| {
+            errors.first().map(|e| ClientErrorRecord {
+                code: e.code().into(),
+                meaning: e.meaning().into(),
+                inferred: true,
+            })
         }),
     }
+}
+
+/// The error the server told a failed connection's client (Set Error Info, read inside TLS):
+/// the "extended error" a Windows client shows, by name.
+fn told_client(c: &Connection, outcome: Outcome) -> Option<ClientErrorRecord> {
+    if outcome != Outcome::Failed {
+        return None;
+    }
+    let (_, code) = c.facts.inside.session.error_info.first().copied()?;
+    let name = crate::proto::errinfo::name(code).unwrap_or("an unknown errorInfo");
+    Some(ClientErrorRecord {
+        code: format!("0x{code:X}"),
+        meaning: format!(
+            "{name}: {}",
+            crate::proto::errinfo::meaning(code).unwrap_or("not in MS-RDPBCGR 2.2.5.1.1")
+        ),
+        inferred: false,
+    })
 }
 
 fn capture_incomplete(ev: &Evidence<'_>, f: &mut Findings) {

@@ -104,6 +104,8 @@ pub struct ServerHello {
     pub cipher: u16,
     /// RFC 8446 §4.1.3: a ServerHello whose random is this constant is a HelloRetryRequest.
     pub hello_retry_request: bool,
+    /// The server echoed encrypt_then_mac (RFC 7366 §2): CBC records are MACed after encryption.
+    pub encrypt_then_mac: bool,
 }
 
 /// What one handshake message told us.
@@ -159,6 +161,11 @@ const MAX_CIPHERS: usize = 512;
 /// Parse one complete handshake message (header included).
 pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
     let ty = *msg.first().ok_or(ParseError::Incomplete)?;
+    // TLS 1.3 EncryptedExtensions (RFC 8446 §4.3.1), readable only once decrypted: nothing in
+    // it matters here, and tls-parser refuses some valid ones.
+    if ty == 8 {
+        return Ok(Handshake::Other(ty));
+    }
     let (_, parsed) = parse_tls_message_handshake(msg).map_err(|e| match e {
         nom::Err::Incomplete(_) => ParseError::Incomplete,
         _ => ParseError::Malformed("TLS handshake message"),
@@ -193,12 +200,17 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
         }
         TlsMessageHandshake::ServerHello(sh) => {
             let mut version = sh.version;
+            let mut encrypt_then_mac = false;
             if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
                 for ext in exts {
-                    if let TlsExtension::SupportedVersions(v) = ext {
-                        if let Some(v) = v.first() {
-                            version = *v;
+                    match ext {
+                        TlsExtension::SupportedVersions(v) => {
+                            if let Some(v) = v.first() {
+                                version = *v;
+                            }
                         }
+                        TlsExtension::EncryptThenMac => encrypt_then_mac = true,
+                        _ => {}
                     }
                 }
             }
@@ -208,6 +220,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 version,
                 cipher: sh.cipher.0,
                 hello_retry_request: sh.random == HRR_RANDOM,
+                encrypt_then_mac,
             })
         }
         TlsMessageHandshake::ServerHelloV13Draft18(sh) => Handshake::ServerHello(ServerHello {
@@ -216,6 +229,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             version: sh.version,
             cipher: sh.cipher.0,
             hello_retry_request: false,
+            encrypt_then_mac: false,
         }),
         TlsMessageHandshake::Certificate(c) => Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect()),
         TlsMessageHandshake::ServerKeyExchange(_) => Handshake::ServerKeyExchange,
@@ -226,6 +240,46 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
         TlsMessageHandshake::NewSessionTicket(_) => Handshake::NewSessionTicket,
         _ => Handshake::Other(ty),
     })
+}
+
+/// Certificates kept from one chain.
+const MAX_CHAIN: usize = 16;
+
+fn u24(b: &[u8]) -> Option<(usize, &[u8])> {
+    match b {
+        [a, b2, c, rest @ ..] => Some((
+            (usize::from(*a) << 16) | (usize::from(*b2) << 8) | usize::from(*c),
+            rest,
+        )),
+        _ => None,
+    }
+}
+
+/// A TLS 1.3 Certificate message (RFC 8446 §4.4.2): a request context, then entries of a
+/// certificate and its extensions (TLS 1.2's layout has no context and no extensions, which
+/// is what tls-parser reads). Seen only once the server's flight is decrypted.
+pub fn parse_certificate_13(msg: &[u8]) -> ParseResult<Handshake<'_>> {
+    let bad = ParseError::Malformed("TLS 1.3 Certificate");
+    let body = match msg {
+        [11, rest @ ..] => u24(rest).and_then(|(len, b)| b.get(..len)).ok_or(bad.clone())?,
+        _ => return Err(bad),
+    };
+    let (&ctx_len, rest) = body.split_first().ok_or(bad.clone())?;
+    let rest = rest.get(usize::from(ctx_len)..).ok_or(bad.clone())?;
+    let (list_len, rest) = u24(rest).ok_or(bad.clone())?;
+    let mut list = rest.get(..list_len).ok_or(bad.clone())?;
+    let mut chain = Vec::new();
+    while !list.is_empty() && chain.len() < MAX_CHAIN {
+        let (len, rest) = u24(list).ok_or(bad.clone())?;
+        chain.push(rest.get(..len).ok_or(bad.clone())?);
+        let rest = rest.get(len..).ok_or(bad.clone())?;
+        let ext_len = match rest {
+            [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+            _ => return Err(bad),
+        };
+        list = rest.get(2 + ext_len..).ok_or(bad.clone())?;
+    }
+    Ok(Handshake::Certificate(chain))
 }
 
 /// A hello's 32-byte random (tls-parser checks its length; zeros if it ever did not).
@@ -287,6 +341,25 @@ pub fn alert_level_name(level: TlsAlertSeverity) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tls13_certificate_entries_with_extensions() {
+        // context length 1 (0xaa), list of two entries: "abc" + 2-byte extension, "de" + none.
+        let body = [
+            0x01, 0xaa, 0x00, 0x00, 0x11, 0x00, 0x00, 0x03, b'a', b'b', b'c', 0x00, 0x02, 0xff, 0xff, 0x00, 0x00, 0x02,
+            b'd', b'e', 0x00, 0x00,
+        ];
+        let mut msg = vec![11, 0, 0, body.len() as u8];
+        msg.extend_from_slice(&body);
+        assert_eq!(
+            parse_certificate_13(&msg),
+            Ok(Handshake::Certificate(vec![b"abc", b"de"]))
+        );
+        for n in 0..msg.len() {
+            assert!(parse_certificate_13(&msg[..n]).is_err(), "{n}");
+        }
+    }
+
     use super::*;
 
     #[test]

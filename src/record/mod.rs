@@ -2,12 +2,14 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod inside;
 mod proxy;
 pub mod redact;
 mod ser;
 
 use serde::Serialize;
 
+pub use inside::{DecryptionRecord, NlaRecord, SessionRecord};
 pub use proxy::ProxyRecord;
 
 use crate::conn::event::EventKind;
@@ -50,6 +52,12 @@ pub struct ConnectionRecord {
     pub negotiation: NegotiationRecord,
     pub tls: Option<TlsRecord>,
     pub standard_security: Option<StandardSecurityRecord>,
+    /// Decryption with the session keys (`null` without keys for this connection).
+    pub decryption: Option<DecryptionRecord>,
+    /// CredSSP read inside TLS (`null` unless decrypted).
+    pub nla: Option<NlaRecord>,
+    /// The RDP connection sequence read inside TLS (`null` unless decrypted).
+    pub session: Option<SessionRecord>,
     pub tcp: Option<TcpRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<UdpRecord>,
@@ -429,6 +437,9 @@ impl ConnectionRecord {
             negotiation: negotiation(f),
             tls: tls_record(f),
             standard_security: standard_security(f),
+            decryption: inside::decryption(&f.inside),
+            nla: inside::nla(&f.inside),
+            session: inside::session(&f.inside, f.ultimatum.map(|(at, _, r)| (at.frame, r))),
             tcp: Some(TcpRecord {
                 handshake_rtt_ms: t.handshake_rtt_ms().map(ms),
                 retransmissions: SideCount {
@@ -500,6 +511,9 @@ impl ConnectionRecord {
             negotiation: NegotiationRecord::default(),
             tls: None,
             standard_security: None,
+            decryption: None,
+            nla: None,
+            session: None,
             tcp: None,
             udp: Some(UdpRecord {
                 syns: u.syns,

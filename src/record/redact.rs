@@ -1,4 +1,5 @@
-//! `--redact`: user names (cookie, routing token, SOCKS user), client names, certificate
+//! `--redact`: user names (cookie, routing token, SOCKS user, NLA and Client Info users,
+//! domains, workstations, Kerberos principals), client names, certificate
 //! subjects, issuers, SANs, SNI and proxy target host names (SOCKS, HTTP CONNECT) are
 //! replaced by a stable keyed hash everywhere a record shows them (its fields, finding
 //! texts and the timeline), so reports can be shared while the same person or host stays
@@ -120,6 +121,36 @@ impl Redactor {
             }
             if let Some(c) = s.certificate.as_mut() {
                 cert(c, &mut take);
+            }
+        }
+        if let Some(n) = r.nla.as_mut() {
+            for v in [
+                &mut n.user,
+                &mut n.domain,
+                &mut n.workstation,
+                &mut n.service,
+                &mut n.realm,
+            ] {
+                if let Some(v) = v.as_mut() {
+                    take(v);
+                }
+            }
+        }
+        if let Some(s) = r.session.as_mut() {
+            for v in [&mut s.user, &mut s.domain] {
+                if let Some(v) = v.as_mut() {
+                    take(v);
+                }
+            }
+            if let Some(n) = s.client.as_mut().and_then(|c| c.name.as_mut()) {
+                take(n);
+            }
+            if let Some(rd) = s.redirect.as_mut() {
+                for v in [&mut rd.target, &mut rd.user, &mut rd.domain] {
+                    if let Some(v) = v.as_mut() {
+                        take(v);
+                    }
+                }
             }
         }
         if let Some(p) = r.proxy.as_mut() {

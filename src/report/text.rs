@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::diagnosis::{Outcome, Severity};
+use crate::diagnosis::{Outcome, Phase, Severity};
 use crate::emit::summary::Summary;
 use crate::flow::Side;
 use crate::proto::tls;
@@ -59,12 +59,22 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
             if !f.detail.is_empty() {
                 writeln!(out, "    why: {}", clean(&f.detail))?;
             }
-            if let Some(e) = &r.client_error {
-                writeln!(
+            match &r.client_error {
+                Some(e) if !e.inferred => writeln!(
+                    out,
+                    "    the server told the client: {} (extended error {})",
+                    clean(&e.meaning),
+                    e.code
+                )?,
+                Some(e) => writeln!(
                     out,
                     "    the user most likely saw: error {} ({}; inferred)",
                     e.code, e.meaning
-                )?;
+                )?,
+                None => {}
+            }
+            if f.inferred && r.decryption.is_none() && r.phase_reached >= Phase::Nla {
+                writeln!(out, "    {KEYS_HINT}")?;
             }
             writeln!(out, "    evidence: frames {} [{}]", frames(f), f.code)?;
             if !f.remedy.is_empty() {
@@ -124,6 +134,86 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
         }
     }
     writeln!(out)
+}
+
+/// One line on how to see inside TLS, for a failure that happened there without keys.
+const KEYS_HINT: &str = "to read the reason itself: give rdpscope the client's TLS key log (--keylog FILE; FreeRDP: /tls:secrets-file:FILE; OpenSSL-based clients: SSLKEYLOGFILE=FILE; Windows: a pcapng with its secrets, see README \"See inside TLS\")";
+
+/// What was read inside TLS: decryption, CredSSP, the RDP connection sequence.
+fn inside(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
+    if let Some(d) = &r.decryption {
+        writeln!(
+            out,
+            "  decrypted: keys from the {}, {} client / {} server records{}",
+            if d.keys == "capture" { "capture" } else { "key log" },
+            d.records.client,
+            d.records.server,
+            d.stopped
+                .as_deref()
+                .map(|s| format!(", stopped: {s}"))
+                .unwrap_or_default()
+        )?;
+    }
+    if let Some(n) = &r.nla {
+        let mut s = vec![
+            format!("CredSSP v{}", n.credssp_version.unwrap_or(0)),
+            n.mechanism.to_string(),
+        ];
+        if let Some(u) = &n.user {
+            let d = n.domain.as_deref().unwrap_or("");
+            s.push(format!(
+                "user {}",
+                clean(&if d.is_empty() { u.clone() } else { format!("{d}\\{u}") })
+            ));
+        }
+        if let Some(w) = n.workstation.as_deref().filter(|w| !w.is_empty()) {
+            s.push(format!("workstation {}", clean(w)));
+        }
+        if let Some(sv) = &n.service {
+            s.push(format!("service {}", clean(sv)));
+        }
+        if let Some(e) = &n.error {
+            s.push(format!("errorCode {} {} #{}", e.code, e.name.unwrap_or(""), e.frame));
+        }
+        if let Some(e) = &n.early_user_auth {
+            s.push(format!("early user authorization {} #{}", e.result, e.frame));
+        }
+        writeln!(out, "  nla: {}", s.join(", "))?;
+    }
+    if let Some(ss) = &r.session {
+        let mut s = Vec::new();
+        if let Some(c) = &ss.client {
+            s.push(format!(
+                "client {} build {}",
+                clean(c.name.as_deref().unwrap_or("?")),
+                c.build.unwrap_or(0)
+            ));
+        }
+        if let Some(u) = &ss.user {
+            s.push(format!("user {}", clean(u)));
+        }
+        if let Some(l) = &ss.license {
+            s.push(format!(
+                "license {}{}",
+                l.result,
+                l.name.map(|n| format!(" {n}")).unwrap_or_default()
+            ));
+        }
+        if let Some(l) = &ss.logon {
+            s.push(format!("logon {} #{}", l.kind, l.frame));
+        }
+        for e in &ss.logon_errors {
+            s.push(format!("logon error {} {} #{}", e.kind, e.data, e.frame));
+        }
+        for e in &ss.error_info {
+            s.push(format!("error info {} {} #{}", e.code, e.name.unwrap_or(""), e.frame));
+        }
+        if let Some(d) = &ss.disconnect {
+            s.push(format!("disconnect ({}) #{}", d.reason, d.frame));
+        }
+        writeln!(out, "  session: {}", s.join(", "))?;
+    }
+    Ok(())
 }
 
 fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
@@ -224,6 +314,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             certificate(out, c)?;
         }
     }
+    inside(out, r)?;
     if let Some(t) = &r.tcp {
         let rtt = t
             .handshake_rtt_ms

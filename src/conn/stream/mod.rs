@@ -9,6 +9,7 @@ mod x224_mcs;
 
 use crate::conn::ctx::Ctx;
 use crate::conn::event::EventKind;
+use crate::conn::inside::InsideStream;
 use crate::conn::tunnel::{self, Tunnel, Unit};
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
@@ -40,6 +41,8 @@ pub struct StreamDecoder {
     hs_overflow: bool,
     /// TLS records other than application data seen (handshake, alerts, CCS, ...).
     other_records: usize,
+    /// Decrypted application data, when the session keys are known.
+    inside: InsideStream,
     tunnel: Tunnel,
 }
 
@@ -64,7 +67,7 @@ impl StreamDecoder {
     }
 
     pub fn buffered(&self) -> usize {
-        self.buf.len() + self.hs.len()
+        self.buf.len() + self.hs.len() + self.inside.buffered()
     }
 
     /// Whether the stream stopped inside a PDU, record or handshake message: bytes are held
@@ -262,7 +265,9 @@ impl StreamDecoder {
             self.record(side, at, hdr, body, ctx);
             return Some(total);
         }
-        if hdr.content_type == tls::CT_APPLICATION_DATA || self.encrypted(side, ctx) {
+        if (hdr.content_type == tls::CT_APPLICATION_DATA || self.encrypted(side, ctx))
+            && !self.decrypts(side, hdr.content_type, ctx)
+        {
             // Only its size matters: skip the body as it streams past instead of buffering it.
             self.skip = total - rest.len();
             self.skipping = Some(hdr);

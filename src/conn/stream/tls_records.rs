@@ -5,6 +5,7 @@ use super::StreamDecoder;
 use crate::conn::ctx::Ctx;
 use crate::conn::event::EventKind;
 use crate::conn::facts::{AlertSeen, AppRecord};
+use crate::conn::inside::DecryptState;
 use crate::conn::tls_handshake;
 use crate::flow::tcp::At;
 use crate::flow::Side;
@@ -15,8 +16,25 @@ impl StreamDecoder {
         side.of(&ctx.facts.tls.change_cipher_spec).is_some() || (side == Side::Server && ctx.facts.tls.is_tls13())
     }
 
+    /// Whether `side`'s record of type `ct` is to be decrypted: it is protected, and a key
+    /// matched the connection.
+    pub(super) fn decrypts(&self, side: Side, ct: u8, ctx: &mut Ctx<'_>) -> bool {
+        let t = &ctx.facts.tls;
+        let protected = if t.is_tls13() {
+            ct == tls::CT_APPLICATION_DATA
+        } else {
+            ct != tls::CT_CHANGE_CIPHER_SPEC && side.of(&t.change_cipher_spec).is_some()
+        };
+        protected
+            && ctx
+                .decrypt
+                .get(ctx.keys, &ctx.facts.tls)
+                .is_some_and(|d| !d.stopped(side))
+    }
+
     pub(super) fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
         let encrypted = self.encrypted(side, ctx);
+        let decrypt = self.decrypts(side, h.content_type, ctx);
         let t = &mut ctx.facts.tls;
         if side == Side::Client && t.server_hello.is_some() && t.first_client_record_after_server_hello.is_none() {
             t.first_client_record_after_server_hello = Some(at);
@@ -79,11 +97,56 @@ impl StreamDecoder {
                         len: h.length,
                     });
                     ctx.event(at, side, EventKind::AppData { len: h.length });
-                } else {
+                } else if !decrypt {
                     // Enough to follow CredSSP and see the session start: stop parsing.
                     self.finish();
                 }
             }
+            _ => {}
+        }
+        if decrypt {
+            self.decrypted(side, at, h, body, ctx);
+        }
+    }
+
+    /// Decrypt a protected record and read what it carries.
+    fn decrypted(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
+        let mut state = std::mem::take(ctx.decrypt);
+        let plain = match &mut state {
+            DecryptState::Active(d) => d.open(side, at, h.content_type, h.version, body, ctx),
+            DecryptState::Unknown => None,
+        };
+        *ctx.decrypt = state;
+        let Some(p) = plain else { return };
+        match p.content_type {
+            // TLS 1.3: the server's flight (its certificate is visible now); TLS 1.2: Finished.
+            tls::CT_HANDSHAKE => self.handshake_fragment(side, at, &p.data, ctx),
+            tls::CT_ALERT => {
+                let Ok(a) = tls::parse_alert(&p.data) else { return };
+                let alerts = &mut ctx.facts.tls.alerts;
+                if let Some(x) = alerts.iter_mut().rev().find(|x| x.side == side && x.at == at) {
+                    x.level = Some(a.level);
+                    x.description = Some(a.description);
+                } else if alerts.len() < 16 {
+                    // TLS 1.3 hides an alert in an application_data record.
+                    alerts.push(AlertSeen {
+                        at,
+                        side,
+                        encrypted: true,
+                        level: Some(a.level),
+                        description: Some(a.description),
+                    });
+                }
+                ctx.event(
+                    at,
+                    side,
+                    EventKind::Alert {
+                        level: a.level,
+                        description: a.description,
+                    },
+                );
+            }
+            tls::CT_APPLICATION_DATA => self.inside.data(side, at, &p.data, ctx),
             _ => {}
         }
     }
@@ -108,7 +171,12 @@ impl StreamDecoder {
                 return;
             }
             let msg: Vec<u8> = self.hs.drain(..len).collect();
-            match tls::parse_handshake(&msg) {
+            let parsed = if msg.first() == Some(&11) && ctx.facts.tls.is_tls13() {
+                tls::parse_certificate_13(&msg)
+            } else {
+                tls::parse_handshake(&msg)
+            };
+            match parsed {
                 Ok(m) => tls_handshake::record(side, at, m, ctx),
                 Err(_) => ctx.anomaly(at, side, "TLS handshake message does not parse"),
             }

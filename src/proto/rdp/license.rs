@@ -80,6 +80,22 @@ impl LicenseErrorCode {
         }
     }
 
+    /// dwErrorCode as sent.
+    pub fn code(self) -> u32 {
+        match self {
+            Self::InvalidServerCertificate => 0x01,
+            Self::NoLicense => 0x02,
+            Self::InvalidMac => 0x03,
+            Self::InvalidScope => 0x04,
+            Self::NoLicenseServer => 0x06,
+            Self::ValidClient => 0x07,
+            Self::InvalidClient => 0x08,
+            Self::InvalidProductId => 0x0B,
+            Self::InvalidMessageLen => 0x0C,
+            Self::Other(v) => v,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::InvalidServerCertificate => "ERR_INVALID_SERVER_CERTIFICATE",

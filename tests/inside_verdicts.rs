@@ -1,0 +1,191 @@
+//! With the session keys, the verdict is read inside TLS: the real Windows captures (keys in
+//! their Decryption Secrets Blocks) and the lab captures with their key logs go through the
+//! whole pipeline (`rdpscope analyze`, libpcap and all), and what the records say is what the
+//! server said. Without keys the same captures keep their keyless verdicts.
+
+mod common;
+
+use serde_json::Value;
+
+fn analyze(args: &[&str]) -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["analyze", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &Value| v["type"] == "connection")
+        .collect()
+}
+
+fn cause(r: &Value) -> &Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "error")
+        .unwrap_or(&Value::Null)
+}
+
+#[test]
+fn windows_ntlm_refused_for_a_protected_user_is_read_not_inferred() {
+    let Some(dir) = common::keyed_corpus("windows_ntlm_refused") else {
+        return;
+    };
+    let f = dir.join("awakecoding-wireshark-rdp__rdp-nla-ntlm-rejected2.pcapng");
+    let recs = analyze(&[f.to_str().unwrap()]);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["decryption"]["keys"], "capture");
+    assert_eq!(r["decryption"]["stopped"], Value::Null);
+    assert_eq!(r["outcome"], "failed");
+    let c = cause(r);
+    assert_eq!(c["code"], "nla_failed");
+    assert_eq!(c["inferred"], false);
+    assert_eq!(c["frames"], serde_json::json!([18, 19]));
+    assert!(c["summary"].as_str().unwrap().contains("STATUS_ACCOUNT_RESTRICTION"));
+    assert!(c["remedy"].as_str().unwrap().contains("Protected Users"));
+    let n = &r["nla"];
+    assert_eq!(n["mechanism"], "ntlm");
+    assert_eq!(n["credssp_version"], 6);
+    assert_eq!(n["user"], "ProtectedUser@ad.it-help.ninja");
+    assert_eq!(n["workstation"], "IT-HELP-CLIENT");
+    assert_eq!(
+        n["error"],
+        serde_json::json!({"code": "0xC000006E", "name": "STATUS_ACCOUNT_RESTRICTION", "frame": 19})
+    );
+    // No RDP PDU follows a refused NLA.
+    assert_eq!(r["session"], Value::Null);
+}
+
+#[test]
+fn windows_kerberos_session_reads_logon_licence_and_error_info() {
+    let Some(dir) = common::keyed_corpus("windows_kerberos_session") else {
+        return;
+    };
+    let f = dir.join("awakecoding-wireshark-rdp__rdp-nla-kerberos-auth1.pcapng");
+    let recs = analyze(&[f.to_str().unwrap()]);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["outcome"], "success");
+    assert_eq!(r["decryption"]["keys"], "capture");
+    assert_eq!(r["decryption"]["stopped"], Value::Null);
+    let n = &r["nla"];
+    assert_eq!(n["mechanism"], "kerberos_u2u");
+    assert_eq!(n["service"], "TERMSRV/IT-HELP-TEST.ad.it-help.ninja");
+    assert_eq!(n["early_user_auth"]["result"], "success");
+    assert_eq!(n["error"], Value::Null);
+    let s = &r["session"];
+    assert_eq!(s["user"], "Administrator@ad.it-help.ninja");
+    assert_eq!(s["client"]["name"], "IT-HELP-CLIENT");
+    assert_eq!(s["license"]["result"], "valid_client");
+    assert_eq!(s["license"]["name"], "STATUS_VALID_CLIENT");
+    assert!(s["logon"]["kind"].as_str().unwrap().starts_with("INFOTYPE_LOGON"));
+    assert_eq!(s["error_info"][0]["code"], "0x0000000B");
+    assert_eq!(s["error_info"][0]["name"], "ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER");
+    assert_eq!(s["disconnect"]["reason"], "user requested");
+    // The user ended it: information, not a failure.
+    let d = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "disconnected")
+        .expect("disconnected finding");
+    assert_eq!(d["severity"], "info");
+    assert_eq!(d["inferred"], false);
+    assert_eq!(r["client_error"], Value::Null);
+}
+
+#[test]
+fn lab_nla_refusal_names_the_credentials_and_the_close() {
+    let root = common::root().join("fixtures/lab");
+    let pcap = root.join("nla-wrong-password.pcap");
+    let keys = root.join("nla-wrong-password.keys");
+    let recs = analyze(&["--keylog", keys.to_str().unwrap(), pcap.to_str().unwrap()]);
+    assert!(!recs.is_empty());
+    for r in &recs {
+        assert_eq!(r["decryption"]["keys"], "keylog");
+        assert_eq!(r["nla"]["user"], "labuser");
+        let c = cause(r);
+        assert_eq!(c["code"], "nla_failed");
+        assert!(c["detail"].as_str().unwrap().starts_with("read inside TLS"), "{c}");
+    }
+    // Without the key log: the keyless inference, and no decryption objects.
+    for r in analyze(&[pcap.to_str().unwrap()]) {
+        assert_eq!(r["decryption"], Value::Null);
+        assert_eq!(r["nla"], Value::Null);
+        assert_eq!(cause(&r)["code"], "nla_failed");
+        assert!(!cause(&r)["detail"].as_str().unwrap().starts_with("read inside TLS"));
+    }
+}
+
+#[test]
+fn tls13_certificates_become_visible_with_keys() {
+    let root = common::root().join("fixtures/lab");
+    let pcap = root.join("success-tls13.pcap");
+    let keys = root.join("success-tls13.keys");
+    let without = analyze(&[pcap.to_str().unwrap()]);
+    assert_eq!(without[0]["tls"]["version"], "1.3");
+    assert_eq!(without[0]["tls"]["certificate"], Value::Null);
+    let with = analyze(&["--keylog", keys.to_str().unwrap(), pcap.to_str().unwrap()]);
+    assert_eq!(with[0]["outcome"], "success");
+    assert!(with[0]["tls"]["certificate"]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("CN="));
+    assert_eq!(with[0]["session"]["license"]["result"], "valid_client");
+}
+
+#[test]
+fn a_wrong_key_stops_decryption_with_a_reason_and_keeps_the_keyless_verdict() {
+    let root = common::root().join("fixtures/lab");
+    let pcap = root.join("success-nla.pcap");
+    let good = std::fs::read_to_string(root.join("success-nla.keys")).unwrap();
+    // Flip the last hex digit of every secret: same client randoms, wrong keys.
+    let bad: String = good
+        .lines()
+        .map(|l| {
+            let mut s = l.to_string();
+            if let Some(c) = s.pop() {
+                s.push(if c == '0' { '1' } else { '0' });
+            }
+            s + "\n"
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("bad.keys");
+    std::fs::write(&k, bad).unwrap();
+    let recs = analyze(&["--keylog", k.to_str().unwrap(), pcap.to_str().unwrap()]);
+    let keyless = analyze(&[pcap.to_str().unwrap()]);
+    assert_eq!(recs[0]["outcome"], keyless[0]["outcome"]);
+    let stopped = recs[0]["decryption"]["stopped"].as_str().unwrap();
+    assert!(stopped.starts_with("bad_record_mac"), "{stopped}");
+    assert_eq!(recs[0]["nla"], Value::Null);
+}
+
+#[test]
+fn keys_never_reach_an_output() {
+    let root = common::root().join("fixtures/lab");
+    let keys = std::fs::read_to_string(root.join("success-nla.keys")).unwrap();
+    let secrets: Vec<&str> = keys.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert!(!secrets.is_empty());
+    for format in ["json", "text"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .args(["analyze", "--format", format, "--keylog"])
+            .arg(root.join("success-nla.keys"))
+            .arg(root.join("success-nla.pcap"))
+            .output()
+            .unwrap();
+        let all = [out.stdout, out.stderr].concat().to_ascii_lowercase();
+        let all = String::from_utf8_lossy(&all);
+        for s in &secrets {
+            assert!(
+                !all.contains(&s.to_ascii_lowercase()),
+                "a secret reached the {format} output"
+            );
+        }
+    }
+}
