@@ -189,3 +189,48 @@ fn keys_never_reach_an_output() {
         }
     }
 }
+
+/// (outcome, cause) of every TCP connection, with whether it was decrypted.
+fn verdicts(args: &[&str]) -> Vec<(String, String, bool)> {
+    analyze(args)
+        .iter()
+        .filter(|r| r["transport"] == "tcp")
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_string(),
+                cause(r)["code"].as_str().unwrap_or("").to_string(),
+                !r["decryption"].is_null(),
+            )
+        })
+        .collect()
+}
+
+/// docs/inside-tls.md: on every lab connection with a key, the keyless verdict is the keyed
+/// one (the keyless rules were sharpened with what the keyed captures show).
+#[test]
+fn keyless_verdicts_equal_keyed_ones_on_the_keyed_lab_captures() {
+    let lab = common::root().join("fixtures/lab");
+    let mut compared = 0;
+    for keys in std::fs::read_dir(&lab).unwrap().flatten().map(|e| e.path()) {
+        if keys.extension().is_none_or(|e| e != "keys") {
+            continue;
+        }
+        let pcap = keys.with_extension("pcap");
+        let ports = std::fs::read_to_string(keys.with_extension("ports")).unwrap_or_default();
+        let mut args: Vec<String> = ports.split_whitespace().flat_map(|p| ["--port".to_string(), p.to_string()]).collect();
+        args.push(pcap.to_str().unwrap().to_string());
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let keyless = verdicts(&a);
+        let mut k = vec!["--keylog", keys.to_str().unwrap()];
+        k.extend(&a);
+        let keyed = verdicts(&k);
+        assert_eq!(keyless.len(), keyed.len(), "{}", pcap.display());
+        for (l, d) in keyless.iter().zip(&keyed) {
+            if d.2 {
+                compared += 1;
+                assert_eq!((&l.0, &l.1), (&d.0, &d.1), "{}: keyless vs keyed", pcap.display());
+            }
+        }
+    }
+    assert!(compared >= 14, "only {compared} keyed lab connections compared");
+}

@@ -10,6 +10,9 @@ use crate::flow::Side;
 
 /// The Early User Authorization Result is 4 bytes; with record overhead it stays small.
 const EARLY_AUTH_RECORD_MAX: u16 = 64;
+/// A TSRequest with only version and errorCode is about 15 bytes; with TLS 1.2 AES-GCM
+/// overhead (24) it makes a 39-byte record. A pubKeyAuth answer is 70 bytes or more.
+const ERROR_TSREQUEST_RECORD_MAX: u16 = 56;
 
 pub fn credssp(ev: &Evidence<'_>, f: &mut Findings) {
     if !ev.nla || ev.phase >= Phase::Rdp || ev.tls_done().is_none() {
@@ -69,6 +72,36 @@ pub fn credssp(ev: &Evidence<'_>, f: &mut Findings) {
         return;
     }
     if let Some(c) = close.filter(|c| c.side == Side::Client) {
+        // The server's last word came after the client's credentials and is the size of a
+        // TSRequest holding only an errorCode (accepting servers answer with pubKeyAuth, much
+        // larger): the server refused, and the client closed in response. Learnt from real
+        // Windows captures whose keys show errorCode 0xC000006E at exactly this point.
+        let last_client = t.app_records.iter().rev().find(|r| r.side == Side::Client);
+        let refused = match (last_client, last_server) {
+            (Some(lc), Some(ls)) => {
+                client >= 2 && ls.at.frame > lc.at.frame && ls.at.frame < c.at.frame && ls.len <= ERROR_TSREQUEST_RECORD_MAX
+            }
+            _ => false,
+        };
+        if refused {
+            frames.extend(last_server.map(|r| r.at.frame));
+            frames.push(c.at.frame);
+            f.add(
+                "nla_failed",
+                Severity::Error,
+                Phase::Nla,
+                format!(
+                    "NLA failed: the server answered the client's credentials with a short CredSSP message ({} B, the size of an error code), then the client closed ({})",
+                    last_server.map_or(0, |r| r.len),
+                    c.what()
+                ),
+                "authentication refused: wrong password, unknown or locked user, NTLM refused (e.g. Protected Users), or no right to log on remotely (inferred: CredSSP is encrypted; a TLS key log would show the server's error code)".into(),
+                frames,
+                true,
+                None,
+            );
+            return;
+        }
         frames.push(c.at.frame);
         f.add(
             "nla_client_abort",
