@@ -13,10 +13,11 @@ use std::sync::mpsc;
 
 use crate::analyzer::Analyzer;
 use crate::capture::file::{self, FileError};
+use crate::capture::keys::{capture_keylog, read_keylogs};
 use crate::capture::Filter;
 use crate::config::Config;
 use crate::decode::LinkType;
-use crate::decrypt::{dsb, KeyLog, Keys};
+use crate::decrypt::Keys;
 use crate::emit::summary::{FileSummary, Summary};
 use crate::emit::Emitter;
 use crate::record::ConnectionRecord;
@@ -28,31 +29,6 @@ pub struct FileResult {
     /// The run's summary: counts, retry stories and this file's figures.
     pub summary: Summary,
     pub next_id: u64,
-}
-
-/// The key log files of `--keylog`, read whole. An unreadable file is an error naming it.
-pub fn read_keylogs(paths: &[std::path::PathBuf]) -> Result<KeyLog, String> {
-    let mut k = KeyLog::new();
-    for p in paths {
-        let text = std::fs::read(p).map_err(|e| format!("{}: cannot read the key log: {e}", p.display()))?;
-        k.add_text(&text);
-        k.finish();
-    }
-    Ok(k)
-}
-
-/// The TLS key logs a pcapng capture carries in Decryption Secrets Blocks (none for other
-/// formats; a damaged block ends the scan, libpcap then says what is wrong with the file).
-pub fn capture_keylog(path: &Path) -> KeyLog {
-    let mut k = KeyLog::new();
-    let Ok(f) = std::fs::File::open(path) else { return k };
-    if let Ok(blocks) = dsb::scan_tls_keylogs(std::io::BufReader::new(f)) {
-        for b in blocks {
-            k.add_text(&b);
-            k.finish();
-        }
-    }
-    k
 }
 
 /// Analyze one capture file on its own (no redaction). Connection ids start at `first_id`.

@@ -217,7 +217,10 @@ fn keyless_verdicts_equal_keyed_ones_on_the_keyed_lab_captures() {
         }
         let pcap = keys.with_extension("pcap");
         let ports = std::fs::read_to_string(keys.with_extension("ports")).unwrap_or_default();
-        let mut args: Vec<String> = ports.split_whitespace().flat_map(|p| ["--port".to_string(), p.to_string()]).collect();
+        let mut args: Vec<String> = ports
+            .split_whitespace()
+            .flat_map(|p| ["--port".to_string(), p.to_string()])
+            .collect();
         args.push(pcap.to_str().unwrap().to_string());
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let keyless = verdicts(&a);
@@ -233,4 +236,31 @@ fn keyless_verdicts_equal_keyed_ones_on_the_keyed_lab_captures() {
         }
     }
     assert!(compared >= 14, "only {compared} keyed lab connections compared");
+}
+
+#[test]
+fn replay_decrypts_with_a_key_log_like_analyze() {
+    let root = common::root().join("fixtures/lab");
+    let pcap = root.join("success-nla.pcap");
+    let keys = root.join("success-nla.keys");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["replay", "--fast", "--format", "json", "--keylog"])
+        .arg(&keys)
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let replayed: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &Value| v["type"] == "connection")
+        .collect();
+    let analyzed = analyze(&["--keylog", keys.to_str().unwrap(), pcap.to_str().unwrap()]);
+    assert_eq!(replayed.len(), analyzed.len());
+    for (r, a) in replayed.iter().zip(&analyzed) {
+        for k in ["decryption", "nla", "session", "outcome"] {
+            assert_eq!(r[k], a[k], "{k}");
+        }
+    }
+    assert_eq!(replayed[0]["session"]["user"], "labuser");
 }

@@ -6,6 +6,7 @@
 
 pub mod extract;
 pub mod file;
+pub mod keys;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests

@@ -117,7 +117,7 @@ impl AnalysisArgs {
     /// lines are counted and said once.
     pub fn check_keylogs(&self) -> anyhow::Result<()> {
         for p in &self.keylogs {
-            let k = rdpscope::pipeline::read_keylogs(std::slice::from_ref(p)).map_err(anyhow::Error::msg)?;
+            let k = rdpscope::capture::keys::read_keylogs(std::slice::from_ref(p)).map_err(anyhow::Error::msg)?;
             let st = k.stats();
             if st.bad > 0 {
                 eprintln!(

@@ -79,7 +79,10 @@ pub fn credssp(ev: &Evidence<'_>, f: &mut Findings) {
         let last_client = t.app_records.iter().rev().find(|r| r.side == Side::Client);
         let refused = match (last_client, last_server) {
             (Some(lc), Some(ls)) => {
-                client >= 2 && ls.at.frame > lc.at.frame && ls.at.frame < c.at.frame && ls.len <= ERROR_TSREQUEST_RECORD_MAX
+                client >= 2
+                    && ls.at.frame > lc.at.frame
+                    && ls.at.frame < c.at.frame
+                    && ls.len <= ERROR_TSREQUEST_RECORD_MAX
             }
             _ => false,
         };

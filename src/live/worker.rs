@@ -12,7 +12,7 @@ use crossbeam_channel::{bounded, select, Receiver, Sender};
 use super::frames::FrameStore;
 use super::snapshot::{ConnView, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
-use crate::capture::{self, live::Live, CaptureCounters, CaptureMsg, Filter};
+use crate::capture::{self, keys, live::Live, CaptureCounters, CaptureMsg, Filter};
 use crate::config::Config;
 use crate::emit::summary::Summary;
 use crate::emit::Emitter;
@@ -142,9 +142,15 @@ pub fn spawn(opts: Options) -> Handle {
     let s2 = Arc::clone(&shared);
     let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
         let mut emit = Emitter::new(&cfg, redactor);
+        let mut analyzer = Analyzer::new(cfg.clone(), 1);
+        if let Some(f) = &file {
+            analyzer.keys_mut().capture = keys::capture_keylog(std::path::Path::new(f));
+        }
         emit.set_file(file);
+        let keylogs = cfg.keylogs.iter().cloned().map(keys::Follower::new).collect();
         let mut e = Worker {
-            analyzer: Analyzer::new(cfg.clone(), 1),
+            analyzer,
+            keylogs,
             cfg,
             emit,
             history: VecDeque::new(),
@@ -173,6 +179,8 @@ pub fn spawn(opts: Options) -> Handle {
 /// The analysis thread's state.
 struct Worker {
     analyzer: Analyzer,
+    /// `--keylog` files, re-read as they grow (a client appends a line per connection).
+    keylogs: Vec<keys::Follower>,
     cfg: Config,
     emit: Emitter,
     /// Finished connections, oldest first, with the time of their last packet.
@@ -193,6 +201,7 @@ struct Worker {
 impl Worker {
     fn run(&mut self, rx: Receiver<CaptureMsg>, cmds: Receiver<Command>, tick: Duration) {
         let mut ended = false;
+        self.poll_keys();
         loop {
             select! {
                 recv(rx) -> msg => match msg {
@@ -231,6 +240,7 @@ impl Worker {
                 return;
             }
             if self.last_tick.elapsed() >= tick {
+                self.poll_keys();
                 self.publish(false);
             }
         }
@@ -256,6 +266,14 @@ impl Worker {
                 self.history.pop_front();
                 self.forgotten += 1;
             }
+        }
+    }
+
+    /// New lines of the key log files go to the analyzer before the next packets.
+    fn poll_keys(&mut self) {
+        let files = &mut self.analyzer.keys_mut().files;
+        for k in &mut self.keylogs {
+            k.poll(files);
         }
     }
 
