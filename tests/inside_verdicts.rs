@@ -59,6 +59,24 @@ fn windows_ntlm_refused_for_a_protected_user_is_read_not_inferred() {
     );
     // No RDP PDU follows a refused NLA.
     assert_eq!(r["session"], Value::Null);
+    // Before it, on port 88 in clear: pre-authentication required (normal), then failed.
+    let codes: Vec<i64> = r["kerberos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["error"]["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [25, 24]);
+    assert_eq!(r["kerberos"][1]["error"]["name"], "KDC_ERR_PREAUTH_FAILED");
+    assert_eq!(r["kerberos"][1]["kdc"]["port"], 88);
+    let k = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "kerberos_error")
+        .unwrap();
+    assert_eq!(k["severity"], "warning");
+    assert_eq!(k["frames"], serde_json::json!([10]));
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::flow::{Endpoint, FlowKey};
 use crate::ts::Ts;
 
 mod flood;
+pub mod kerberos;
 
 pub use flood::SynFlood;
 use flood::{is_bare_syn, Floods, HalfOpen, FLOOD_QUIET_SECS};
@@ -126,6 +127,8 @@ pub struct Analyzer {
     next_sweep: Ts,
     /// TLS key logs: connections whose client random is in them are decrypted.
     keys: Keys,
+    /// Kerberos errors on port 88, kept as evidence for the RDP connections that follow.
+    kdc: kerberos::KdcWatch,
 }
 
 const NS: i64 = 1_000_000_000;
@@ -149,6 +152,7 @@ impl Analyzer {
             last_ts: Ts(i64::MIN),
             next_sweep: Ts(i64::MIN),
             keys: Keys::default(),
+            kdc: kerberos::KdcWatch::default(),
         }
     }
 
@@ -267,6 +271,9 @@ impl Analyzer {
 
     fn on_tcp(&mut self, at: At, src: Endpoint, dst: Endpoint, h: &TcpHeader, payload: &[u8], missing: u32) {
         if !self.cfg.is_server_port(src.port) && !self.cfg.is_server_port(dst.port) {
+            if src.port == kerberos::KERBEROS_PORT || dst.port == kerberos::KERBEROS_PORT {
+                self.kdc.on_packet(at, src, dst, payload, true);
+            }
             return;
         }
         self.stats.frames_analyzed += 1;
@@ -435,12 +442,18 @@ impl Analyzer {
             Retire::CaptureEnd => c.open_at_end = !c.tcp.closed(),
         }
         c.finish(&self.cfg, Some(&self.keys));
+        if !self.kdc.is_empty() {
+            c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
+        }
         self.open_ids.remove(&c.id);
         self.finished.push(Finished::Tcp(c));
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
         if !self.cfg.is_server_port(src.port) && !self.cfg.is_server_port(dst.port) {
+            if src.port == kerberos::KERBEROS_PORT || dst.port == kerberos::KERBEROS_PORT {
+                self.kdc.on_packet(at, src, dst, payload, false);
+            }
             return;
         }
         self.stats.frames_analyzed += 1;

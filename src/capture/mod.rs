@@ -13,8 +13,10 @@ pub mod keys;
 /// inside the previous one: this matches untagged, 802.1Q and QinQ frames alike.
 /// VLAN tags exist only on Ethernet: libpcap refuses `vlan` for other link types.
 pub fn filter_for_ports(ports: &[u16], link: crate::decode::LinkType) -> String {
+    // Kerberos (88) too: a KDC's errors just before a connection explain an NLA failure.
     let base = ports
         .iter()
+        .chain(std::iter::once(&88))
         .map(|p| format!("tcp port {p} or udp port {p}"))
         .collect::<Vec<_>>()
         .join(" or ");

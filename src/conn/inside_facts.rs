@@ -4,7 +4,7 @@
 
 use crate::decrypt::KeySource;
 use crate::flow::tcp::At;
-use crate::flow::Side;
+use crate::flow::{Endpoint, Side};
 use crate::proto::credssp::EarlyUserAuthResult;
 use crate::proto::mcs::ClientCore;
 use crate::proto::rdp::license::{LicenseErrorCode, StateTransition};
@@ -13,12 +13,31 @@ use crate::proto::rdp::share::{LogonError, Redirection};
 /// Error Info PDUs remembered per connection (a server sends one or two).
 pub const MAX_ERROR_INFOS: usize = 8;
 
+/// How long before an RDP connection a Kerberos error from the client's KDC still counts as
+/// its evidence.
+pub const KRB_WINDOW_SECS: i64 = 120;
+
+/// A KRB-ERROR a KDC sent to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KrbErrorSeen {
+    pub at: At,
+    pub kdc: Endpoint,
+    pub code: i32,
+    /// The client principal and realm, and the service asked for, as the error names them.
+    pub user: Option<String>,
+    pub realm: Option<String>,
+    pub service: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct InsideFacts {
     /// Set once a key matched this connection.
     pub decryption: Option<DecryptionFacts>,
     pub nla: NlaFacts,
     pub session: SessionFacts,
+    /// Errors the client's KDC sent on port 88 shortly before (or during) this connection:
+    /// filled in by the analyzer when the connection ends.
+    pub kerberos: Vec<KrbErrorSeen>,
 }
 
 #[derive(Debug, Clone)]

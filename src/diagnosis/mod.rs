@@ -9,6 +9,7 @@ pub mod evidence;
 mod findings;
 mod handshake;
 mod inside;
+mod kerberos;
 mod network;
 mod nla;
 pub mod phase;
@@ -54,6 +55,11 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
         if !f.has_error() {
             nla::credssp(&ev, &mut f);
         }
+        kerberos::kdc_errors(
+            &ev,
+            f.has_error() || !ev.closes.is_empty() && ev.phase < Phase::Session,
+            &mut f,
+        );
         let before_quality = f.has_error();
         // A connection that ended before the session is a failure whatever the cause; the
         // path findings need to know that to weigh a black hole as the cause.

@@ -116,6 +116,42 @@ pub struct SessionRecord {
     pub redirect: Option<RedirectRecord>,
 }
 
+/// A Kerberos error the client's KDC sent on port 88 shortly before this connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct KerberosRecord {
+    pub frame: u64,
+    pub kdc: crate::flow::Endpoint,
+    pub message: &'static str,
+    pub error: Option<KrbCodeRecord>,
+    pub user: Option<String>,
+    pub realm: Option<String>,
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KrbCodeRecord {
+    pub code: i32,
+    pub name: Option<&'static str>,
+}
+
+pub fn kerberos(f: &InsideFacts) -> Vec<KerberosRecord> {
+    f.kerberos
+        .iter()
+        .map(|e| KerberosRecord {
+            frame: e.at.frame,
+            kdc: e.kdc,
+            message: "KRB-ERROR",
+            error: Some(KrbCodeRecord {
+                code: e.code,
+                name: crate::proto::kerberos::error_name(e.code),
+            }),
+            user: e.user.clone(),
+            realm: e.realm.clone(),
+            service: e.service.clone(),
+        })
+        .collect()
+}
+
 pub fn hex32(c: u32) -> String {
     format!("0x{c:08X}")
 }

@@ -9,7 +9,7 @@ mod ser;
 
 use serde::Serialize;
 
-pub use inside::{DecryptionRecord, NlaRecord, SessionRecord};
+pub use inside::{DecryptionRecord, KerberosRecord, NlaRecord, SessionRecord};
 pub use proxy::ProxyRecord;
 
 use crate::conn::event::EventKind;
@@ -58,6 +58,8 @@ pub struct ConnectionRecord {
     pub nla: Option<NlaRecord>,
     /// The RDP connection sequence read inside TLS (`null` unless decrypted).
     pub session: Option<SessionRecord>,
+    /// Kerberos errors (port 88) the client got from its KDC shortly before this connection.
+    pub kerberos: Vec<KerberosRecord>,
     pub tcp: Option<TcpRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<UdpRecord>,
@@ -440,6 +442,7 @@ impl ConnectionRecord {
             decryption: inside::decryption(&f.inside),
             nla: inside::nla(&f.inside),
             session: inside::session(&f.inside, f.ultimatum.map(|(at, _, r)| (at.frame, r))),
+            kerberos: inside::kerberos(&f.inside),
             tcp: Some(TcpRecord {
                 handshake_rtt_ms: t.handshake_rtt_ms().map(ms),
                 retransmissions: SideCount {
@@ -514,6 +517,7 @@ impl ConnectionRecord {
             decryption: None,
             nla: None,
             session: None,
+            kerberos: Vec::new(),
             tcp: None,
             udp: Some(UdpRecord {
                 syns: u.syns,

@@ -136,6 +136,13 @@ impl Redactor {
                 }
             }
         }
+        for k in r.kerberos.iter_mut() {
+            for v in [&mut k.user, &mut k.realm, &mut k.service] {
+                if let Some(v) = v.as_mut() {
+                    take(v);
+                }
+            }
+        }
         if let Some(s) = r.session.as_mut() {
             for v in [&mut s.user, &mut s.domain] {
                 if let Some(v) = v.as_mut() {
