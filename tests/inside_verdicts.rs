@@ -89,6 +89,7 @@ fn windows_kerberos_session_reads_logon_licence_and_error_info() {
     assert_eq!(recs.len(), 1);
     let r = &recs[0];
     assert_eq!(r["outcome"], "success");
+    assert_eq!(r["phase_reached"], "logon");
     assert_eq!(r["decryption"]["keys"], "capture");
     assert_eq!(r["decryption"]["stopped"], Value::Null);
     let n = &r["nla"];
@@ -281,4 +282,42 @@ fn replay_decrypts_with_a_key_log_like_analyze() {
         }
     }
     assert_eq!(replayed[0]["session"]["user"], "labuser");
+}
+
+/// A keyed lab session (Demand Active read, no logon notification), with its end replaced by
+/// an orderly server close: the shape of a logon the server refused after the session came up.
+#[test]
+fn a_session_the_server_ends_before_any_logon_is_logon_not_completed() {
+    use rdpscope::analyzer::{Analyzer, Finished};
+    use rdpscope::capture::{file, keys, Filter};
+    use rdpscope::config::Config;
+    use rdpscope::flow::tcp::Close;
+    use rdpscope::flow::Side;
+
+    let lab = common::root().join("fixtures/lab");
+    let cfg = Config::default();
+    let mut a = Analyzer::new(cfg.clone(), 1);
+    a.keys_mut().files = keys::read_keylogs(&[lab.join("success-tls12.keys")]).unwrap();
+    file::read(
+        &lab.join("success-tls12.pcap"),
+        &Filter::Ports(vec![3389]),
+        &mut |f| a.on_frame(f.number, f.ts, f.link, f.data, f.wire_len),
+        &mut |_| {},
+    )
+    .unwrap();
+    let (mut finished, _) = a.finish();
+    let Some(Finished::Tcp(mut c)) = finished.pop() else { panic!("a TCP connection") };
+    let da = c.facts.inside.session.demand_active.expect("Demand Active read inside TLS");
+    assert!(c.facts.inside.session.logon.is_none());
+    let before = rdpscope::emit::tcp_record(&c, &cfg);
+    assert_eq!(before.outcome, rdpscope::diagnosis::Outcome::Success);
+    // The server closes first, in order.
+    let end = c.last;
+    c.tcp.rsts.clear();
+    c.tcp.fins = vec![Close { side: Side::Server, at: end }];
+    let r = rdpscope::emit::tcp_record(&c, &cfg);
+    assert_eq!(r.cause(), "logon_not_completed");
+    let f = &r.findings[0];
+    assert!(f.inferred);
+    assert_eq!(f.frames, vec![da.frame, end.frame]);
 }

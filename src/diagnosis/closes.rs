@@ -10,7 +10,7 @@ use crate::proto::mcs::domain::ultimatum_reason_name;
 
 pub fn unexplained(ev: &Evidence<'_>, f: &mut Findings) {
     let phase = ev.phase;
-    if phase == Phase::Session {
+    if phase >= Phase::Session {
         // mstsc ends every session with a RST of its own; a server reset with the client
         // still in the session is the abnormal case.
         let client_first = ev.closes.iter().position(|c| c.side == Side::Client);
@@ -55,7 +55,7 @@ pub fn unexplained(ev: &Evidence<'_>, f: &mut Findings) {
         Phase::X224 => "during the X.224 negotiation",
         Phase::Tls => "during the TLS handshake",
         Phase::Nla => "during NLA (CredSSP)",
-        Phase::Rdp | Phase::Session => "during the RDP connection sequence",
+        Phase::Rdp | Phase::Session | Phase::Logon => "during the RDP connection sequence",
     };
     let last =
         ev.c.timeline

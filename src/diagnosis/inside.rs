@@ -148,6 +148,35 @@ pub fn judge(ev: &Evidence<'_>, f: &mut Findings) {
             None,
         );
     }
+    // The session came up (Demand Active) but the server ended it in order (FIN, ultimatum,
+    // Deactivate All) before any logon notification: e.g. a Restricted Admin logon refused.
+    if !f.has_error() && s.logon.is_none() && s.logon_errors.is_empty() && s.redirect.is_none() {
+        if let Some(da) = s.demand_active {
+            let ultimatum =
+                ev.c.facts
+                    .ultimatum
+                    .filter(|(_, side, _)| *side == Side::Server)
+                    .map(|(at, _, _)| (at, "an MCS Disconnect Provider Ultimatum"));
+            let fin = ev
+                .first_close()
+                .filter(|c| c.side == Side::Server && !c.rst)
+                .map(|c| (c.at, "a FIN"));
+            let deact = s.deactivate_all.map(|at| (at, "Deactivate All"));
+            let server_first = ev.first_close().is_none_or(|c| c.side == Side::Server);
+            if let Some((end, how)) = ultimatum.or(deact).or(fin).filter(|_| server_first) {
+                f.add(
+                    "logon_not_completed",
+                    Severity::Error,
+                    Phase::Session,
+                    format!("the session started, but the server ended it ({how}) before announcing a logon{who}"),
+                    "read inside TLS: Demand Active, then no Save Session Info logon notification before the server's end; that the logon was refused is inferred (some servers announce no logon at all)".into(),
+                    vec![da.frame, end.frame],
+                    true,
+                    None,
+                );
+            }
+        }
+    }
     if let Some((at, r)) = &s.redirect {
         f.add(
             "redirected",

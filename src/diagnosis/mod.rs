@@ -75,7 +75,7 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
     }
     let outcome = if f.has_error() {
         Outcome::Failed
-    } else if ev.phase == Phase::Session {
+    } else if ev.phase >= Phase::Session {
         Outcome::Success
     } else {
         Outcome::Incomplete

@@ -18,6 +18,8 @@ pub enum Phase {
     Nla,
     Rdp,
     Session,
+    /// The server announced a logon (Save Session Info, read inside TLS with the keys).
+    Logon,
 }
 
 impl Phase {
@@ -29,6 +31,7 @@ impl Phase {
             Phase::Nla => "nla",
             Phase::Rdp => "rdp",
             Phase::Session => "session",
+            Phase::Logon => "logon",
         }
     }
 }
@@ -73,6 +76,9 @@ pub fn post_handshake_records(t: &TlsFacts) -> [u64; 2] {
 
 pub fn reached(c: &Connection) -> Phase {
     let f = &c.facts;
+    if f.inside.session.logon.is_some() {
+        return Phase::Logon;
+    }
     if f.connect_response.is_some() {
         // Standard RDP security: the connection sequence is readable up to the session.
         return if f.session_start.is_some() {
