@@ -306,18 +306,137 @@ fn a_session_the_server_ends_before_any_logon_is_logon_not_completed() {
     )
     .unwrap();
     let (mut finished, _) = a.finish();
-    let Some(Finished::Tcp(mut c)) = finished.pop() else { panic!("a TCP connection") };
-    let da = c.facts.inside.session.demand_active.expect("Demand Active read inside TLS");
+    let Some(Finished::Tcp(mut c)) = finished.pop() else {
+        panic!("a TCP connection")
+    };
+    let da = c
+        .facts
+        .inside
+        .session
+        .demand_active
+        .expect("Demand Active read inside TLS");
     assert!(c.facts.inside.session.logon.is_none());
     let before = rdpscope::emit::tcp_record(&c, &cfg);
     assert_eq!(before.outcome, rdpscope::diagnosis::Outcome::Success);
     // The server closes first, in order.
     let end = c.last;
     c.tcp.rsts.clear();
-    c.tcp.fins = vec![Close { side: Side::Server, at: end }];
+    c.tcp.fins = vec![Close {
+        side: Side::Server,
+        at: end,
+    }];
     let r = rdpscope::emit::tcp_record(&c, &cfg);
     assert_eq!(r.cause(), "logon_not_completed");
     let f = &r.findings[0];
     assert!(f.inferred);
     assert_eq!(f.frames, vec![da.frame, end.frame]);
+}
+
+/// The client randoms of the key log lines a pcapng's Decryption Secrets Blocks carry.
+fn embedded_randoms(path: &std::path::Path) -> Vec<String> {
+    let blocks = rdpscope::decrypt::dsb::scan_tls_keylogs(std::fs::File::open(path).unwrap()).unwrap();
+    let mut r: Vec<String> = blocks
+        .iter()
+        .flat_map(|b| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+#[test]
+fn evidence_files_carry_their_own_keys_and_decrypt_by_themselves() {
+    let lab = common::root().join("fixtures/lab");
+    let pcap = lab.join("nla-wrong-password.pcap");
+    let keys = lab.join("nla-wrong-password.keys");
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["analyze", "--format", "json", "--keylog"])
+        .arg(&keys)
+        .arg("--write-evidence")
+        .arg(dir.path())
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let mut files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let mut seen = Vec::new();
+    for f in &files {
+        assert_eq!(f.extension().unwrap(), "pcapng");
+        // Only its own connection's keys: one client random per file, a different one each.
+        let randoms = embedded_randoms(f);
+        assert_eq!(randoms.len(), 1, "{}", f.display());
+        seen.extend(randoms);
+        // Analyzed alone, without --keylog: decrypted from its own block, same verdict.
+        let recs = analyze(&[f.to_str().unwrap()]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0]["decryption"]["keys"], "capture");
+        assert_eq!(recs[0]["nla"]["user"], "labuser");
+        assert_eq!(cause(&recs[0])["code"], "nla_failed");
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 2);
+}
+
+#[test]
+fn the_live_view_writes_a_connection_with_its_keys() {
+    use rdpscope::capture::{file, keys, Filter, OwnedFrame};
+    use rdpscope::live::frames::FrameStore;
+    let lab = common::root().join("fixtures/lab");
+    let mut store = FrameStore::new(64 << 20);
+    file::read(
+        &lab.join("success-tls12.pcap"),
+        &Filter::Ports(vec![3389]),
+        &mut |f| {
+            store.push(&OwnedFrame {
+                number: f.number,
+                ts: f.ts,
+                link: f.link,
+                data: f.data.to_vec(),
+                wire_len: f.wire_len,
+            })
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let rec = &analyze(&[lab.join("success-tls12.pcap").to_str().unwrap()])[0];
+    let ep = |v: &Value| rdpscope::flow::Endpoint {
+        ip: v["ip"].as_str().unwrap().parse().unwrap(),
+        port: v["port"].as_u64().unwrap() as u16,
+    };
+    let kl = keys::read_keylogs(&[lab.join("success-tls12.keys")]).unwrap();
+    let lines: String = std::fs::read_to_string(lab.join("success-tls12.keys")).unwrap();
+    let cr_hex = lines.split_whitespace().nth(1).unwrap();
+    let mut cr = [0u8; 32];
+    for (i, b) in cr.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&cr_hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let keylog = kl.get(&cr).unwrap().to_keylog_lines(&cr);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("w.pcapng");
+    let (n, partial) = store
+        .write(&rdpscope::capture::extract::Wanted {
+            client: ep(&rec["client"]),
+            server: ep(&rec["server"]),
+            tcp: true,
+            frames: [rec["frames"][0].as_u64().unwrap(), rec["frames"][1].as_u64().unwrap()],
+            path: p.clone(),
+            keylog: Some(keylog),
+        })
+        .unwrap();
+    assert!(n > 10 && !partial);
+    let again = analyze(&[p.to_str().unwrap()]);
+    assert_eq!(again[0]["decryption"]["keys"], "capture");
+    assert_eq!(again[0]["session"]["user"], "labuser");
 }

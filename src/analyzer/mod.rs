@@ -156,6 +156,10 @@ impl Analyzer {
         }
     }
 
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
     /// The key logs to decrypt with; a live run adds to them as its key log file grows.
     pub fn keys_mut(&mut self) -> &mut Keys {
         &mut self.keys

@@ -6,7 +6,12 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use std::fs::File;
+use std::io::BufWriter;
+
 use pcap::{Capture, Precision, Savefile};
+
+use super::pcapng::PcapngWriter;
 
 use crate::decode::{self, LinkType, Transport};
 use crate::flow::Endpoint;
@@ -21,6 +26,15 @@ pub struct Wanted {
     pub frames: [u64; 2],
     /// Where to write its pcap.
     pub path: PathBuf,
+    /// This connection's TLS key log lines: the file is then a pcapng carrying them in a
+    /// Decryption Secrets Block, so it decrypts by itself.
+    pub keylog: Option<String>,
+}
+
+/// A pcap through libpcap, or a pcapng with the connection's keys.
+enum Out {
+    Pcap(Savefile),
+    Pcapng(PcapngWriter<BufWriter<File>>),
 }
 
 struct Target {
@@ -29,7 +43,7 @@ struct Target {
     tcp: bool,
     first: u64,
     last: u64,
-    out: Savefile,
+    out: Out,
     path: PathBuf,
 }
 
@@ -48,9 +62,17 @@ pub fn write(input: &Path, wanted: &[Wanted], dir: &Path) -> Result<Vec<PathBuf>
         if path.to_str().is_none() {
             return Err(format!("{}: path is not valid UTF-8", path.display()));
         }
-        let out = cap
-            .savefile(&path)
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        let cannot = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", path.display());
+        let out = match &w.keylog {
+            Some(k) => {
+                let f = File::create(&path).map_err(|e| cannot(&e))?;
+                let dlt = u16::try_from(cap.get_datalink().0).unwrap_or(1);
+                Out::Pcapng(
+                    PcapngWriter::new(BufWriter::new(f), dlt, 262_144, Some(k.as_bytes())).map_err(|e| cannot(&e))?,
+                )
+            }
+            None => Out::Pcap(cap.savefile(&path).map_err(|e| cannot(&e))?),
+        };
         targets.push(Target {
             client: w.client,
             server: w.server,
@@ -79,13 +101,30 @@ pub fn write(input: &Path, wanted: &[Wanted], dir: &Path) -> Result<Vec<PathBuf>
         for t in targets.iter_mut() {
             let ours = t.tcp == tcp && ((a == t.client && b == t.server) || (a == t.server && b == t.client));
             if ours && (t.first..=t.last).contains(&frame) {
-                t.out.write(&p);
+                match &mut t.out {
+                    Out::Pcap(s) => s.write(&p),
+                    Out::Pcapng(w) => {
+                        // Nanosecond precision: tv_usec holds nanoseconds.
+                        let ns = p
+                            .header
+                            .ts
+                            .tv_sec
+                            .saturating_mul(1_000_000_000)
+                            .saturating_add(p.header.ts.tv_usec);
+                        w.packet(ns, p.data, p.header.len)
+                            .map_err(|e| format!("{}: {e}", t.path.display()))?;
+                    }
+                }
             }
         }
     }
     let mut paths = Vec::new();
     for mut t in targets {
-        t.out.flush().map_err(|e| format!("{}: {e}", t.path.display()))?;
+        match &mut t.out {
+            Out::Pcap(s) => s.flush(),
+            Out::Pcapng(w) => w.flush().map_err(Into::into),
+        }
+        .map_err(|e: pcap::Error| format!("{}: {e}", t.path.display()))?;
         paths.push(t.path);
     }
     Ok(paths)

@@ -7,6 +7,7 @@
 pub mod extract;
 pub mod file;
 pub mod keys;
+pub mod pcapng;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests

@@ -7,6 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::cli::{self, AnalyzeArgs, Format};
 use rdpscope::capture::extract::{self, Wanted};
+use rdpscope::capture::keys;
+use rdpscope::decrypt::Keys;
 use rdpscope::diagnosis::Outcome;
 use rdpscope::emit::summary::FileSummary;
 use rdpscope::emit::Emitter;
@@ -25,14 +27,21 @@ fn progress_bar(path: &std::path::Path) -> ProgressBar {
     bar
 }
 
-/// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`.
-fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path) -> Wanted {
+/// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`, or `ID-CAUSE.pcapng`
+/// carrying the connection's own TLS keys when they are known (only those, never the key log).
+fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, keys: &Keys) -> Wanted {
+    let keylog = r
+        .client_random
+        .and_then(|cr| keys.get(&cr).map(|(_, s)| s.to_keylog_lines(&cr)))
+        .filter(|l| !l.is_empty());
+    let ext = if keylog.is_some() { "pcapng" } else { "pcap" };
     Wanted {
         client: r.client,
         server: r.server,
         tcp: r.transport == "tcp",
         frames: r.frames,
-        path: dir.join(format!("{:04}-{}.pcap", r.id, r.cause())),
+        path: dir.join(format!("{:04}-{}.{ext}", r.id, r.cause())),
+        keylog,
     }
 }
 
@@ -51,6 +60,14 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut input_error = false;
     for path in &a.files {
         let bar = progress_bar(path);
+        // The keys an evidence file may carry: this capture's own and the key log files'.
+        let keys = match &a.write_evidence {
+            Some(_) => Keys {
+                capture: keys::capture_keylog(path),
+                files: keys::read_keylogs(&cfg.keylogs).unwrap_or_default(),
+            },
+            None => Keys::default(),
+        };
         let mut wanted = Vec::new();
         let mut write_error: Option<io::Error> = None;
         let result = pipeline::analyze_file_streaming(
@@ -77,7 +94,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 if let Some(dir) = a.write_evidence.as_deref().filter(|_| r.outcome == Outcome::Failed) {
-                    wanted.push(evidence_for(&r, dir));
+                    wanted.push(evidence_for(&r, dir, &keys));
                 }
             },
         );

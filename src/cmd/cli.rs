@@ -180,7 +180,8 @@ pub struct AnalyzeArgs {
     /// Print only these connections: `failed` (the summary still counts all).
     #[arg(long, value_enum, value_name = "WHICH")]
     pub only: Option<Only>,
-    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap.
+    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap;
+    /// ID-CAUSE.pcapng carrying its own TLS keys (only those) when they are known.
     #[arg(long, value_name = "DIR")]
     pub write_evidence: Option<PathBuf>,
     /// Leave the per-connection timeline out of the text report.

@@ -2,10 +2,11 @@
 //! written out as a pcap (`w` in the TUI).
 
 use std::collections::VecDeque;
-use std::path::Path;
 
 use pcap::{Capture, Linktype, Packet, PacketHeader, Precision};
 
+use crate::capture::extract::Wanted;
+use crate::capture::pcapng::PcapngWriter;
 use crate::capture::OwnedFrame;
 use crate::decode::{self, LinkType, Transport};
 use crate::flow::Endpoint;
@@ -54,15 +55,9 @@ impl FrameStore {
 
     /// Write the kept frames of one connection (both directions, frames `first..=last`).
     /// Returns how many frames were written and whether older ones were already gone.
-    pub fn write(
-        &self,
-        path: &Path,
-        a: Endpoint,
-        b: Endpoint,
-        tcp: bool,
-        first: u64,
-        last: u64,
-    ) -> Result<(usize, bool), String> {
+    pub fn write(&self, w: &Wanted) -> Result<(usize, bool), String> {
+        let (a, b, tcp, path, keylog) = (w.client, w.server, w.tcp, w.path.as_path(), w.keylog.as_deref());
+        let [first, last] = w.frames;
         let ours: Vec<&OwnedFrame> = self
             .frames
             .iter()
@@ -80,6 +75,19 @@ impl FrameStore {
             })
             .collect();
         let link = ours.first().map_or(LinkType::Ethernet, |f| f.link);
+        if let Some(k) = keylog {
+            // With the connection's keys: a pcapng that carries them (it decrypts by itself).
+            let err = |e: std::io::Error| format!("{}: {e}", path.display());
+            let f = std::fs::File::create(path).map_err(err)?;
+            let dlt = u16::try_from(dlt(link)).unwrap_or(1);
+            let mut w = PcapngWriter::new(std::io::BufWriter::new(f), dlt, 262_144, Some(k.as_bytes())).map_err(err)?;
+            for f in &ours {
+                w.packet(f.ts.0, &f.data, f.wire_len).map_err(err)?;
+            }
+            w.flush().map_err(err)?;
+            let partial = ours.first().is_none_or(|f| f.number > first);
+            return Ok((ours.len(), partial));
+        }
         let cap = Capture::dead_with_precision(Linktype(dlt(link)), Precision::Nano).map_err(|e| e.to_string())?;
         if path.to_str().is_none() {
             return Err(format!("{}: path is not valid UTF-8", path.display()));

@@ -12,6 +12,7 @@ use crossbeam_channel::{bounded, select, Receiver, Sender};
 use super::frames::FrameStore;
 use super::snapshot::{ConnView, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
+use crate::capture::extract::Wanted;
 use crate::capture::{self, keys, live::Live, CaptureCounters, CaptureMsg, Filter};
 use crate::config::Config;
 use crate::emit::summary::Summary;
@@ -294,14 +295,25 @@ impl Worker {
                 self.status = Some(match rec {
                     None => format!("connection #{id} is no longer kept"),
                     Some(r) => {
-                        match self.store.write(
-                            &path,
-                            r.client,
-                            r.server,
-                            r.transport == "tcp",
-                            r.frames[0],
-                            r.frames[1],
-                        ) {
+                        let keylog = r
+                            .client_random
+                            .and_then(|cr| self.analyzer.keys().get(&cr).map(|(_, s)| s.to_keylog_lines(&cr)))
+                            .filter(|l| !l.is_empty());
+                        // The connection's keys go with it: a pcapng with a DSB.
+                        let path = if keylog.is_some() {
+                            path.with_extension("pcapng")
+                        } else {
+                            path
+                        };
+                        let wanted = Wanted {
+                            client: r.client,
+                            server: r.server,
+                            tcp: r.transport == "tcp",
+                            frames: r.frames,
+                            path: path.clone(),
+                            keylog,
+                        };
+                        match self.store.write(&wanted) {
                             Ok((n, partial)) => format!(
                                 "wrote {n} packets of #{id} to {}{}",
                                 path.display(),

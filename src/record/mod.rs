@@ -41,6 +41,10 @@ pub struct ConnectionRecord {
     /// The first packet's time, typed (`first_seen` is its text).
     #[serde(skip)]
     pub start: Ts,
+    /// The ClientHello's random (public on the wire): how an evidence writer finds this
+    /// connection's keys. Not part of the JSON.
+    #[serde(skip)]
+    pub client_random: Option<[u8; 32]>,
     pub duration_ms: f64,
     pub frames: [u64; 2],
     pub cookie: Option<String>,
@@ -430,6 +434,7 @@ impl ConnectionRecord {
             server: c.server,
             first_seen: c.first.ts.rfc3339(),
             start: c.first.ts,
+            client_random: f.tls.client_hello.as_ref().map(|(_, ch)| ch.random),
             last_seen: c.last.ts.rfc3339(),
             duration_ms: ms(c.last.ts.ms_since(c.first.ts)),
             frames: [c.first.frame, c.last.frame],
@@ -505,6 +510,7 @@ impl ConnectionRecord {
             server: u.server,
             first_seen: u.first.ts.rfc3339(),
             start: u.first.ts,
+            client_random: None,
             last_seen: u.last.ts.rfc3339(),
             duration_ms: ms(u.last.ts.ms_since(u.first.ts)),
             frames: [u.first.frame, u.last.frame],
