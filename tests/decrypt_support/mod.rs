@@ -8,7 +8,7 @@ use std::process::Command;
 
 use rdpscope::decrypt::{HandshakeParams, KeyLog, Plain, Session, Stop};
 use rdpscope::flow::Side;
-use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+use tls_parser::{TlsExtension, TlsExtensionType, TlsMessage, TlsMessageHandshake};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -172,7 +172,10 @@ pub fn params(client: &[Record], server: &[Record]) -> HandshakeParams {
         for e in exts {
             match e {
                 TlsExtension::SupportedVersions(v) => version = v[0].0,
-                TlsExtension::EncryptThenMac => encrypt_then_mac = true,
+                // tls-parser 0.12's ServerHello parser files extension 21 (padding) as
+                // EncryptThenMac and leaves the real encrypt_then_mac, 22 (RFC 7366), Unknown:
+                // go by the type number (keyed-tls12-cbc-etm negotiates it).
+                TlsExtension::Unknown(t, _) if t == TlsExtensionType::EncryptThenMac => encrypt_then_mac = true,
                 _ => {}
             }
         }
