@@ -173,6 +173,8 @@ fn verdicts(out: &str) -> Vec<serde_json::Value> {
     v
 }
 
+/// Every capture, the keyed lab captures with their secrets embedded included: `replay` decrypts
+/// like `analyze` (the live worker reads the capture's secrets too).
 #[test]
 fn replay_gives_the_same_verdicts_as_analyze() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
@@ -183,11 +185,6 @@ fn replay_gives_the_same_verdicts_as_analyze() {
             if !p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
                 continue;
             }
-            // The keyed lab captures with their secrets embedded: `replay` does not decrypt yet
-            // (replay_decrypts_with_the_capture_secrets below).
-            if carries_secrets(&p) {
-                continue;
-            }
             let f = p.to_str().unwrap();
             let (_, a, _) = rdpscope(&["analyze", "--format", "json", f]);
             let (_, r, err) = rdpscope(&["replay", "--fast", "--format", "json", f]);
@@ -196,35 +193,6 @@ fn replay_gives_the_same_verdicts_as_analyze() {
         }
     }
     assert!(n >= 40);
-}
-
-/// The lab captures that carry their TLS secrets in a pcapng Decryption Secrets Block.
-fn carries_secrets(p: &std::path::Path) -> bool {
-    p.file_name()
-        .is_some_and(|n| n.to_string_lossy().ends_with("-dsb.pcapng"))
-}
-
-/// `replay` reads the same file as `analyze` but its analyzer (src/live/worker.rs) is never given
-/// keys: neither the capture's Decryption Secrets Blocks nor `--keylog`. On a keyed capture its
-/// verdicts then lack what only decryption shows (a TLS 1.3 certificate and its findings,
-/// encrypted alerts). Run with `--ignored` once the live worker gets the keys.
-#[test]
-#[ignore = "replay (src/live/worker.rs) does not decrypt: no keys from the DSB or --keylog"]
-fn replay_decrypts_with_the_capture_secrets() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab");
-    let mut n = 0;
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if !carries_secrets(&p) {
-            continue;
-        }
-        let f = p.to_str().unwrap();
-        let (_, a, _) = rdpscope(&["analyze", "--format", "json", f]);
-        let (_, r, err) = rdpscope(&["replay", "--fast", "--format", "json", f]);
-        assert_eq!(verdicts(&r), verdicts(&a), "{f}: replay differs from analyze ({err})");
-        n += 1;
-    }
-    assert!(n > 0);
 }
 
 #[test]

@@ -191,13 +191,9 @@ fn decrypted_facts_match_tshark() {
 }
 
 /// keyed-tls12-cbc-etm: two OpenSSL peers negotiate encrypt-then-MAC (RFC 7366, extension 22) with
-/// a CBC suite. The decryption core opens these records (tests/decrypt_lab.rs checks them against
-/// tshark), but src/proto/tls.rs reads the ServerHello extensions with tls-parser 0.12, whose
-/// ServerHello parser files extension 21 (padding) as EncryptThenMac and leaves 22 Unknown: the
-/// connection is decrypted MAC-then-encrypt and stops at the first client record
-/// (`bad_record_mac (client records)`). Run with `--ignored` once that is fixed.
+/// a CBC suite; src/proto/tls.rs reads extension 22 from the raw ServerHello list (tls-parser
+/// 0.12 files 21, padding, as EncryptThenMac), so the records open the encrypt-then-MAC way.
 #[test]
-#[ignore = "src/proto/tls.rs misses encrypt_then_mac (tls-parser 0.12 reads type 21 for it): decryption stops"]
 fn cbc_with_encrypt_then_mac_decrypts() {
     let (kl, dsb) = both("keyed-tls12-cbc-etm");
     for r in kl.iter().chain(&dsb) {

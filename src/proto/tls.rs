@@ -200,17 +200,15 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
         }
         TlsMessageHandshake::ServerHello(sh) => {
             let mut version = sh.version;
-            let mut encrypt_then_mac = false;
+            // Read from the raw list: tls-parser 0.12 maps a ServerHello's extension 21
+            // (padding) to EncryptThenMac and leaves the real one, 22, unknown.
+            let encrypt_then_mac = sh.ext.is_some_and(|e| has_extension(e, EXT_ENCRYPT_THEN_MAC));
             if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
                 for ext in exts {
-                    match ext {
-                        TlsExtension::SupportedVersions(v) => {
-                            if let Some(v) = v.first() {
-                                version = *v;
-                            }
+                    if let TlsExtension::SupportedVersions(v) = ext {
+                        if let Some(v) = v.first() {
+                            version = *v;
                         }
-                        TlsExtension::EncryptThenMac => encrypt_then_mac = true,
-                        _ => {}
                     }
                 }
             }
@@ -240,6 +238,23 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
         TlsMessageHandshake::NewSessionTicket(_) => Handshake::NewSessionTicket,
         _ => Handshake::Other(ty),
     })
+}
+
+/// encrypt_then_mac (RFC 7366 §2).
+const EXT_ENCRYPT_THEN_MAC: u16 = 22;
+
+/// Whether a raw extension list (type u16, length u16, data) holds extension `ty`.
+fn has_extension(mut ext: &[u8], ty: u16) -> bool {
+    while let [a, b, c, d, rest @ ..] = ext {
+        if u16::from_be_bytes([*a, *b]) == ty {
+            return true;
+        }
+        match rest.get(usize::from(u16::from_be_bytes([*c, *d]))..) {
+            Some(r) => ext = r,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Certificates kept from one chain.
@@ -341,6 +356,15 @@ pub fn alert_level_name(level: TlsAlertSeverity) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn raw_extension_lists_are_walked_by_length() {
+        // padding (21, 2 bytes), then encrypt_then_mac (22, empty).
+        let ext = [0x00, 0x15, 0x00, 0x02, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00];
+        assert!(has_extension(&ext, 22) && has_extension(&ext, 21));
+        assert!(!has_extension(&ext[..6], 22));
+        assert!(!has_extension(&[0x00, 0x16, 0xff], 22));
+    }
 
     #[test]
     fn tls13_certificate_entries_with_extensions() {
