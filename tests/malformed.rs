@@ -234,6 +234,39 @@ fn overlapping_segments_with_different_content() {
     assert!(anomalies(c).is_empty());
 }
 
+#[test]
+fn a_wrong_key_stops_decryption_and_the_keyless_verdict_stands() {
+    let r = reported("keyed-wrong-key.pcapng");
+    let c = &r.conns[0];
+    assert_eq!(c["decryption"]["keys"], "capture");
+    assert_eq!(c["decryption"]["records"]["client"], 0);
+    assert_eq!(c["decryption"]["stopped"], "bad_record_mac (client records)");
+    assert!(c["session"].is_null());
+    assert_eq!(c["outcome"], "success");
+}
+
+#[test]
+fn a_record_cut_by_the_snaplen_stops_decryption_there() {
+    let r = reported("keyed-snaplen-cut-record.pcapng");
+    let c = &r.conns[0];
+    assert_eq!(c["tcp"]["gaps"], 1);
+    let d = &c["decryption"];
+    assert!(d["stopped"].as_str().unwrap().starts_with("bad_record_mac"), "{d}");
+    // What came before the cut was read.
+    assert!(d["records"]["client"].as_u64().unwrap() > 0 && d["records"]["server"].as_u64().unwrap() > 0);
+    assert_eq!(c["outcome"], "success");
+}
+
+#[test]
+fn a_secrets_block_of_garbage_is_no_key() {
+    let r = reported("keyed-dsb-garbage.pcapng");
+    let c = &r.conns[0];
+    assert!(c["decryption"].is_null());
+    assert!(c["nla"].is_null() && c["session"].is_null());
+    assert_eq!(c["outcome"], "success");
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
 /// The text report (the default) gets the same exit code as JSON for every fixture, and
 /// never panics.
 #[test]
