@@ -100,6 +100,7 @@ fn windows_kerberos_session_reads_logon_licence_and_error_info() {
     let s = &r["session"];
     assert_eq!(s["user"], "Administrator@ad.it-help.ninja");
     assert_eq!(s["client"]["name"], "IT-HELP-CLIENT");
+    assert_eq!(s["client"]["version"], "Windows 11 22H2");
     assert_eq!(s["license"]["result"], "valid_client");
     assert_eq!(s["license"]["name"], "STATUS_VALID_CLIENT");
     assert!(s["logon"]["kind"].as_str().unwrap().starts_with("INFOTYPE_LOGON"));

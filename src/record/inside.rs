@@ -51,6 +51,8 @@ pub struct NlaRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientRecord {
     pub build: Option<u32>,
+    /// The Windows release that sends this build (what the build says; FreeRDP sends 18363).
+    pub version: Option<&'static str>,
     pub name: Option<String>,
     pub desktop: Option<String>,
     pub keyboard_layout: Option<u32>,
@@ -205,6 +207,7 @@ pub fn session(f: &InsideFacts, ultimatum: Option<(u64, u8)>) -> Option<SessionR
     Some(SessionRecord {
         client: s.client_core.as_ref().map(|c| ClientRecord {
             build: Some(c.client_build),
+            version: crate::proto::mcs::builds::windows_release(c.client_build),
             name: Some(c.client_name.clone()),
             desktop: Some(format!("{}x{}", c.desktop_width, c.desktop_height)),
             keyboard_layout: Some(c.keyboard_layout),

@@ -12,6 +12,7 @@
 use super::{ParseError, ParseResult};
 
 mod ber;
+pub mod builds;
 mod client;
 pub mod domain;
 mod gcc;
