@@ -139,12 +139,13 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
 /// One line on how to see inside TLS, for a failure that happened there without keys.
 const KEYS_HINT: &str = "to read the reason itself: give rdpscope the client's TLS key log (--keylog FILE; FreeRDP: /tls:secrets-file:FILE; OpenSSL-based clients: SSLKEYLOGFILE=FILE; Windows: a pcapng with its secrets, see README \"See inside TLS\")";
 
-/// What was read inside TLS: decryption, CredSSP, the RDP connection sequence.
-fn inside(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
+/// What was read inside TLS: decryption, CredSSP, the RDP connection sequence, one line each
+/// (`decrypted: ...`, `nla: ...`, `session: ...`); shared with the TUI's detail pane.
+pub fn inside_lines(r: &ConnectionRecord) -> Vec<String> {
+    let mut lines = Vec::new();
     if let Some(d) = &r.decryption {
-        writeln!(
-            out,
-            "  decrypted: keys from the {}, {} client / {} server records{}",
+        lines.push(format!(
+            "decrypted: keys from the {}, {} client / {} server records{}",
             if d.keys == "capture" { "capture" } else { "key log" },
             d.records.client,
             d.records.server,
@@ -152,7 +153,7 @@ fn inside(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
                 .as_deref()
                 .map(|s| format!(", stopped: {s}"))
                 .unwrap_or_default()
-        )?;
+        ));
     }
     if let Some(n) = &r.nla {
         let mut s = vec![
@@ -178,15 +179,16 @@ fn inside(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         if let Some(e) = &n.early_user_auth {
             s.push(format!("early user authorization {} #{}", e.result, e.frame));
         }
-        writeln!(out, "  nla: {}", s.join(", "))?;
+        lines.push(format!("nla: {}", s.join(", ")));
     }
     if let Some(ss) = &r.session {
         let mut s = Vec::new();
         if let Some(c) = &ss.client {
             s.push(format!(
-                "client {} build {}",
+                "client {} build {}{}",
                 clean(c.name.as_deref().unwrap_or("?")),
-                c.build.unwrap_or(0)
+                c.build.unwrap_or(0),
+                c.version.map(|v| format!(" ({v})")).unwrap_or_default()
             ));
         }
         if let Some(u) = &ss.user {
@@ -211,9 +213,9 @@ fn inside(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         if let Some(d) = &ss.disconnect {
             s.push(format!("disconnect ({}) #{}", d.reason, d.frame));
         }
-        writeln!(out, "  session: {}", s.join(", "))?;
+        lines.push(format!("session: {}", s.join(", ")));
     }
-    Ok(())
+    lines
 }
 
 fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
@@ -314,7 +316,9 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             certificate(out, c)?;
         }
     }
-    inside(out, r)?;
+    for l in inside_lines(r) {
+        writeln!(out, "  {l}")?;
+    }
     if let Some(t) = &r.tcp {
         let rtt = t
             .handshake_rtt_ms

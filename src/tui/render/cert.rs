@@ -33,9 +33,9 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
             }
         }
         None => match &r.tls {
-            Some(t) if t.version == Some(TlsVersion::Tls13) => {
-                out.push(Line::raw("TLS 1.3 encrypts the certificate: not visible on the wire."))
-            }
+            Some(t) if t.version == Some(TlsVersion::Tls13) => out.push(Line::raw(
+                "TLS 1.3 encrypts the certificate: not visible without the keys (--keylog).",
+            )),
             Some(_) => out.push(Line::raw("no certificate seen")),
             None => out.push(Line::raw("no TLS")),
         },
@@ -64,6 +64,11 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
             super::clean(s.client_name.as_deref().unwrap_or("-")),
             s.client_build.map_or("-".into(), |b| b.to_string())
         )));
+    }
+    // Read inside TLS with the session keys.
+    for l in crate::report::text::inside_lines(r) {
+        let (head, rest) = l.split_once(": ").unwrap_or(("", l.as_str()));
+        out.push(Line::raw(format!("{head:<9} {}", super::clean(rest))));
     }
     out
 }

@@ -42,8 +42,11 @@ pub fn render(f: &mut Frame<'_>, area: Rect, v: Option<&ConnView>, st: &UiState)
             )
             .scroll((st.detail_scroll, 0));
         f.render_widget(lad, left);
+        // The security box grows with what was read inside TLS (decrypted connections).
+        let cert_lines = cert::lines(v);
+        let ce_h = u16::try_from(cert_lines.len() + 2).unwrap_or(9).clamp(9, 16);
         let [fi, ce, sp] =
-            Layout::vertical([Constraint::Min(6), Constraint::Length(9), Constraint::Length(5)]).areas(right);
+            Layout::vertical([Constraint::Min(6), Constraint::Length(ce_h), Constraint::Length(5)]).areas(right);
         f.render_widget(
             Paragraph::new(findings::lines(v))
                 .wrap(Wrap { trim: false })
@@ -51,7 +54,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, v: Option<&ConnView>, st: &UiState)
             fi,
         );
         f.render_widget(
-            Paragraph::new(cert::lines(v))
+            Paragraph::new(cert_lines)
                 .wrap(Wrap { trim: false })
                 .block(Block::default().borders(Borders::ALL).title(" Certificate / security ")),
             ce,
