@@ -463,3 +463,34 @@ fn the_live_view_writes_a_connection_with_its_keys() {
     assert_eq!(again[0]["decryption"]["keys"], "capture");
     assert_eq!(again[0]["session"]["user"], "labuser");
 }
+
+#[test]
+fn redaction_covers_the_names_read_inside_tls() {
+    let Some(dir) = common::keyed_corpus("redaction_inside_tls") else {
+        return;
+    };
+    for name in [
+        "awakecoding-wireshark-rdp__rdp-nla-ntlm-rejected2.pcapng",
+        "awakecoding-wireshark-rdp__rdp-nla-kerberos-auth1.pcapng",
+    ] {
+        let f = dir.join(name);
+        for format in ["json", "text"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+                .args(["analyze", "--redact", "--format", format])
+                .arg(&f)
+                .env("RDPSCOPE_REDACT_KEY", "k")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+            for secret in [
+                "protecteduser",
+                "administrator@ad.it-help.ninja",
+                "it-help-client",
+                "termsrv/it-help-test",
+            ] {
+                assert!(!text.contains(secret), "{name} ({format}): {secret} not redacted");
+            }
+            assert!(text.contains("[redacted:"));
+        }
+    }
+}

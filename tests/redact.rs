@@ -34,6 +34,17 @@ fn secrets(r: &serde_json::Value) -> Vec<String> {
     {
         push(&r["proxy"]["target_host"]);
     }
+    // Read inside TLS with the keys (the keyed lab captures carry theirs).
+    for k in ["user", "domain", "workstation", "service", "realm"] {
+        push(&r["nla"][k]);
+    }
+    push(&r["session"]["user"]);
+    push(&r["session"]["domain"]);
+    push(&r["session"]["client"]["name"]);
+    for k in r["kerberos"].as_array().into_iter().flatten() {
+        push(&k["user"]);
+        push(&k["realm"]);
+    }
     for c in [&r["tls"]["certificate"], &r["standard_security"]["certificate"]] {
         push(&c["subject"]);
         push(&c["issuer"]);

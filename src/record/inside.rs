@@ -115,7 +115,16 @@ pub struct SessionRecord {
     /// Set Error Info PDUs: the "extended error" the client shows.
     pub error_info: Vec<CodeRecord>,
     pub disconnect: Option<DisconnectRecord>,
+    /// Shutdown Request (the client asks to end) or Shutdown Denied (the server refuses).
+    pub shutdown: Option<ShutdownRecord>,
     pub redirect: Option<RedirectRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShutdownRecord {
+    pub from: crate::flow::Side,
+    pub denied: bool,
+    pub frame: u64,
 }
 
 /// A Kerberos error the client's KDC sent on port 88 shortly before this connection.
@@ -260,6 +269,11 @@ pub fn session(f: &InsideFacts, ultimatum: Option<(u64, u8)>) -> Option<SessionR
         disconnect: ultimatum.map(|(frame, reason)| DisconnectRecord {
             reason: crate::proto::mcs::domain::ultimatum_reason_name(reason),
             frame,
+        }),
+        shutdown: s.shutdown.map(|(at, from, denied)| ShutdownRecord {
+            from,
+            denied,
+            frame: at.frame,
         }),
         redirect: s.redirect.as_ref().map(|(at, r)| RedirectRecord {
             frame: at.frame,
