@@ -206,12 +206,7 @@ impl InsideStream {
                     }
                     Some(len)
                 }
-                Err(ParseError::Incomplete) => None,
-                Err(ParseError::Malformed(what)) => {
-                    ctx.anomaly(at, side, what);
-                    self.finish();
-                    Some(rest.len())
-                }
+                Err(e) => self.unit_error(e, side, at, rest.len(), ctx),
             },
             // HYBRID_EX: after CredSSP the server sends the 4-byte result before any PDU.
             Some(_)
@@ -256,11 +251,19 @@ impl InsideStream {
                 }
                 Some(len)
             }
-            Err(ParseError::Incomplete) => None,
-            Err(ParseError::Malformed(what)) => {
+            Err(e) => self.unit_error(e, side, at, rest.len(), ctx),
+        }
+    }
+
+    /// A unit that could not be cut: more bytes needed (`None`), or garbage, which is said
+    /// once and ends reading this direction (all of `rest` is used).
+    fn unit_error(&mut self, e: ParseError, side: Side, at: At, rest: usize, ctx: &mut Ctx<'_>) -> Option<usize> {
+        match e {
+            ParseError::Incomplete => None,
+            ParseError::Malformed(what) => {
                 ctx.anomaly(at, side, what);
                 self.finish();
-                Some(rest.len())
+                Some(rest)
             }
         }
     }
