@@ -494,3 +494,54 @@ fn redaction_covers_the_names_read_inside_tls() {
         }
     }
 }
+
+/// A Server Redirection read inside TLS links the client's next connection to the target.
+#[test]
+fn the_connection_after_a_redirection_is_linked_to_it() {
+    use rdpscope::analyzer::{Analyzer, Finished};
+    use rdpscope::capture::{file, keys, Filter};
+    use rdpscope::config::Config;
+    use rdpscope::emit::Emitter;
+    use rdpscope::proto::rdp::share::Redirection;
+
+    let lab = common::root().join("fixtures/lab");
+    let cfg = Config::default();
+    let conn = |id: u64| {
+        let mut a = Analyzer::new(cfg.clone(), id);
+        a.keys_mut().files = keys::read_keylogs(&[lab.join("success-tls12.keys")]).unwrap();
+        file::read(
+            &lab.join("success-tls12.pcap"),
+            &Filter::Ports(vec![3389]),
+            &mut |f| a.on_frame(f.number, f.ts, f.link, f.data, f.wire_len),
+            &mut |_| {},
+        )
+        .unwrap();
+        let (mut finished, _) = a.finish();
+        let Some(Finished::Tcp(c)) = finished.pop() else {
+            panic!("a TCP connection")
+        };
+        c
+    };
+    for (target, linked) in [(None, true), (Some("10.99.0.1"), true), (Some("192.0.2.7"), false)] {
+        let mut first = conn(1);
+        let at = first.first;
+        first.facts.inside.session.redirect = Some((
+            at,
+            Redirection {
+                session_id: 0,
+                redir_flags: 0,
+                target_net_address: target.map(str::to_string),
+                load_balance_info_len: None,
+                user_name: None,
+                domain: None,
+            },
+        ));
+        let mut em = Emitter::new(&cfg, None);
+        let a = em.finished(Finished::Tcp(first));
+        assert!(a.findings.iter().any(|f| f.code == "redirected"));
+        let b = em.finished(Finished::Tcp(conn(2)));
+        assert_eq!(b.redirected_from, linked.then_some(1), "target {target:?}");
+        let json = serde_json::to_value(&b).unwrap();
+        assert_eq!(json.get("redirected_from").is_some(), linked);
+    }
+}

@@ -5,6 +5,7 @@
 //! linked nor counted.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod redirect;
 pub mod retry;
 pub mod summary;
 
@@ -42,6 +43,7 @@ pub struct Emitter {
     redactor: Option<Redactor>,
     file: Option<String>,
     linker: retry::Linker,
+    redirects: redirect::Redirects,
     stories: retry::Stories,
     summary: Summary,
 }
@@ -54,6 +56,7 @@ impl Emitter {
             redactor,
             file: None,
             linker: retry::Linker::default(),
+            redirects: redirect::Redirects::default(),
             stories: retry::Stories::default(),
             summary: Summary::new(),
         }
@@ -78,6 +81,7 @@ impl Emitter {
         let (start, end) = f.span();
         drop(f);
         self.linker.link(&mut r, start, end);
+        self.redirects.link(&mut r);
         self.stories.add(&r, Some(&self.linker));
         self.summary.add(&r);
         r

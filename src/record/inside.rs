@@ -97,6 +97,9 @@ pub struct DisconnectRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct RedirectRecord {
     pub frame: u64,
+    /// When the PDU was sent (not part of the JSON): the follow-up connection starts after.
+    #[serde(skip)]
+    pub at: crate::ts::Ts,
     pub target: Option<String>,
     pub load_balance_info_bytes: Option<usize>,
     pub user: Option<String>,
@@ -277,6 +280,7 @@ pub fn session(f: &InsideFacts, ultimatum: Option<(u64, u8)>) -> Option<SessionR
         }),
         redirect: s.redirect.as_ref().map(|(at, r)| RedirectRecord {
             frame: at.frame,
+            at: at.ts,
             target: r.target_net_address.clone(),
             load_balance_info_bytes: r.load_balance_info_len,
             user: r.user_name.clone(),

@@ -74,6 +74,9 @@ pub struct ConnectionRecord {
     pub client_error: Option<ClientErrorRecord>,
     /// The earlier attempt this connection retried (same client and server, shortly after).
     pub retry_of: Option<u64>,
+    /// The connection whose Server Redirection sent the client here (read inside TLS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<u64>,
     /// The capture began after the connection did.
     pub midstream: bool,
     /// Still open when the capture ended, or evicted from a full flow table.
@@ -482,6 +485,7 @@ impl ConnectionRecord {
             findings: d.findings,
             client_error: d.client_error,
             retry_of: None,
+            redirected_from: None,
             midstream: c.midstream,
             open_at_end: c.open_at_end,
             evicted: c.evicted,
@@ -547,6 +551,7 @@ impl ConnectionRecord {
             findings: d.findings,
             client_error: None,
             retry_of: None,
+            redirected_from: None,
             midstream: u.midstream,
             open_at_end: false,
             evicted: u.evicted,
