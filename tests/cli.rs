@@ -230,6 +230,63 @@ fn live_without_privileges_says_what_to_do() {
     );
 }
 
+/// Capabilities are per thread: every thread of `pid` has none, an empty bounding set, and
+/// no_new_privs.
+fn every_thread_is_unprivileged(pid: u32) {
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let tasks: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .map(|t| std::fs::read_to_string(t.path().join("status")).unwrap_or_default())
+        .collect();
+    assert!(
+        tasks.len() >= 3,
+        "capture and analysis threads expected: {}",
+        tasks.len()
+    );
+    for t in &tasks {
+        for (k, want) in [
+            ("CapEff:", "0000000000000000"),
+            ("CapPrm:", "0000000000000000"),
+            ("CapBnd:", "0000000000000000"),
+            ("NoNewPrivs:", "1"),
+        ] {
+            let got = t
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("");
+            assert_eq!(got, want, "{k} of a thread:\n{t}");
+        }
+    }
+}
+
+#[test]
+fn live_as_root_without_user_drops_privileges_in_every_thread() {
+    if !common::require(
+        "cli live_as_root_without_user_drops_privileges_in_every_thread: needs root; run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", "lo", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    every_thread_is_unprivileged(pid);
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"type\":\"summary\""));
+}
+
 #[test]
 fn live_as_root_switches_to_the_given_user() {
     if !common::require(
@@ -261,6 +318,7 @@ fn live_as_root_switches_to_the_given_user() {
             .unwrap_or("")
             .to_string()
     };
+    every_thread_is_unprivileged(pid);
     Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(field("Uid:"), "65534");
@@ -268,4 +326,36 @@ fn live_as_root_switches_to_the_given_user() {
     assert_eq!(field("CapEff:"), "0000000000000000");
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"type\":\"summary\""));
+}
+
+/// SIGTERM and SIGHUP end a run exactly as Ctrl-C does: the open connections and the summary
+/// are printed, the exit code is the verdict's. A replay slowed down stands for a long run.
+#[test]
+fn replay_ends_cleanly_on_sigterm_and_sighup() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/success-tls12.pcap");
+    for sig in ["-TERM", "-HUP", "-INT"] {
+        let child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .args(["replay", "--speed", "0.01", "--format", "json", f])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.code().is_some(), "{sig}: killed by the signal");
+        assert!(stdout.contains("\"type\":\"summary\""), "{sig}: no summary: {stdout}");
+        // The connection still open is reported, whole.
+        assert!(
+            stdout.lines().any(|l| l.contains("\"type\":\"connection\"")),
+            "{sig}: {stdout}"
+        );
+        for l in stdout.lines() {
+            serde_json::from_str::<serde_json::Value>(l).unwrap();
+        }
+    }
 }

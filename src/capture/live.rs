@@ -189,8 +189,16 @@ pub fn switch_user(name: &str) -> Result<(), String> {
 
 /// Give up the capabilities that opening the capture needed. Failing to drop them is not
 /// fatal (nothing to drop when run unprivileged), but it is reported.
+/// Empty the capability bounding set, so nothing this process runs can regain a capability.
+/// It needs CAP_SETPCAP, so it comes before a user switch or the drop; without CAP_SETPCAP (a
+/// setcap'd binary) it cannot be cleared, and `no_new_privs` covers the same ground.
+pub fn clear_bounding_set() {
+    let _ = caps::clear(None, caps::CapSet::Bounding);
+}
+
 pub fn drop_privileges() -> Result<(), String> {
     use caps::CapSet;
+    clear_bounding_set();
     for set in [
         CapSet::Effective,
         CapSet::Inheritable,
@@ -199,6 +207,8 @@ pub fn drop_privileges() -> Result<(), String> {
     ] {
         caps::clear(None, set).map_err(|e| format!("cannot drop capabilities ({set:?}): {e}"))?;
     }
+    // Nothing this process runs may gain privileges (setuid binaries, file capabilities).
+    nix::sys::prctl::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))?;
     Ok(())
 }
 

@@ -20,10 +20,16 @@ const HISTORY: usize = 5000;
 
 fn stop_flag() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
-    let s = Arc::clone(&stop);
-    // SIGINT and SIGTERM end the run cleanly: the terminal is restored, open connections
-    // are finished and printed.
-    let _ = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed));
+    // SIGINT, SIGTERM and SIGHUP end the run cleanly: the terminal is restored, open
+    // connections are finished and printed, pcaps written whole. The handler only sets a
+    // flag and needs no thread, so no thread exists before privileges are dropped.
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
+    }
     stop
 }
 
@@ -122,6 +128,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // The capture is open: from here on no privilege is needed.
+    capture_live::clear_bounding_set();
     if let Some(user) = &a.user {
         if let Err(e) = capture_live::switch_user(user) {
             eprintln!("rdpscope: --user {user}: {e}");
