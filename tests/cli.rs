@@ -359,3 +359,57 @@ fn replay_ends_cleanly_on_sigterm_and_sighup() {
         }
     }
 }
+
+/// `live --format json | head -1` on a quiet link: once stdout's reader is gone the run ends
+/// at once and quietly, exit 0 (as tcpdump's does), instead of capturing on for nobody.
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    use std::io::BufRead;
+    if !common::require(
+        "cli a_closed_stdout_ends_the_run_quietly: needs root (live capture); run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", "lo", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    let closed = std::time::Instant::now();
+    drop(child.stdout.take());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if closed.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("live still running 10 s after its stdout was closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest}");
+}
+
+/// A full disk under stdout: said once on stderr, counted, the run goes on to its end.
+#[test]
+fn a_full_disk_under_stdout_is_said_and_counted() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/nla-wrong-password.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["replay", "--fast", "--format", "json", f])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("cannot write a record to stdout").count(), 1, "{err}");
+    assert!(err.contains("2 records could not be written"), "{err}");
+    assert!(!err.contains("panicked"));
+}

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,19 +33,66 @@ fn stop_flag() -> Arc<AtomicBool> {
     stop
 }
 
+/// What happened to the headless JSON output, shared by the printer (analysis thread) and the
+/// run's loop.
+#[derive(Default)]
+struct Output {
+    /// stdout's reader went away (`| head`): the run ends quietly, as tcpdump's does.
+    closed: AtomicBool,
+    /// Records that could not be written (full disk, I/O error); the run goes on.
+    lost: AtomicU64,
+}
+
+/// Whether stdout is a pipe whose reader has gone: poll reports an error on its write end.
+fn stdout_closed() -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let out = io::stdout();
+    let mut fds = [PollFd::new(out.as_fd(), PollFlags::POLLOUT)];
+    poll(&mut fds, PollTimeout::ZERO).is_ok()
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
+}
+
 /// The JSON printer for headless runs: one line per connection as it ends, flushed at
-/// once for log shippers.
-fn json_printer() -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+/// once for log shippers. A line is serialized whole before it is written; after a failed
+/// write (a full disk) the next line starts on a line of its own, so a reader loses that
+/// record, never the ones after it, and the failure is said once on stderr and counted.
+fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+    let mut cut = false;
+    let mut said = false;
     Box::new(move |r| {
+        if state.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut line = Vec::with_capacity(2048);
+        if cut {
+            line.push(b'\n');
+        }
+        if json::connection(&mut line, r).is_err() {
+            return;
+        }
         let out = io::stdout();
         let mut out = out.lock();
-        let _ = json::connection(&mut out, r);
-        let _ = out.flush();
+        match out.write_all(&line).and_then(|()| out.flush()) {
+            Ok(()) => cut = false,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => state.closed.store(true, Ordering::Relaxed),
+            Err(e) => {
+                cut = true;
+                state.lost.fetch_add(1, Ordering::Relaxed);
+                if !said {
+                    said = true;
+                    eprintln!("rdpscope: cannot write a record to stdout: {e}; the analysis goes on, lost records are counted");
+                }
+            }
+        }
     })
 }
 
 fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
-    let on_finished = (format == LiveFormat::Json).then(json_printer);
+    let output = Arc::new(Output::default());
+    let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&output)));
     let cfg = analysis.config();
     analysis.check_keylogs()?;
     let redactor = analysis.redactor()?;
@@ -89,7 +136,19 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
                 if stop.load(Ordering::Relaxed) {
                     handle.stop();
                 }
+                if output.closed.load(Ordering::Relaxed) || stdout_closed() {
+                    output.closed.store(true, Ordering::Relaxed);
+                    handle.stop();
+                }
                 std::thread::sleep(Duration::from_millis(50));
+            }
+            if output.closed.load(Ordering::Relaxed) {
+                // Nobody reads any more: nothing to say, and no error either.
+                return Ok(ExitCode::SUCCESS);
+            }
+            let lost = output.lost.load(Ordering::Relaxed);
+            if lost > 0 {
+                eprintln!("rdpscope: {lost} records could not be written to stdout");
             }
             let snap = handle.snapshot();
             if snap.live {
