@@ -413,3 +413,157 @@ fn a_full_disk_under_stdout_is_said_and_counted() {
     assert!(err.contains("2 records could not be written"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+/// A capture with a three-hour gap replays its gap once, shortened to 5 s, not once per packet
+/// after it (which took 5 s per packet).
+#[test]
+fn replay_shortens_a_long_gap_once() {
+    let src = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/success-tls12.pcap")).unwrap();
+    assert_eq!(&src[..4], &0xA1B2C3D4u32.to_le_bytes());
+    let mut out = src[..24].to_vec();
+    let (mut pos, mut n) = (24, 0);
+    while pos + 16 <= src.len() {
+        let mut h: [u8; 16] = src[pos..pos + 16].try_into().unwrap();
+        let cap = u32::from_le_bytes(h[8..12].try_into().unwrap()) as usize;
+        n += 1;
+        if n > 30 {
+            let sec = u32::from_le_bytes(h[..4].try_into().unwrap()) + 3 * 3600;
+            h[..4].copy_from_slice(&sec.to_le_bytes());
+        }
+        out.extend_from_slice(&h);
+        out.extend_from_slice(&src[pos + 16..pos + 16 + cap]);
+        pos += 16 + cap;
+    }
+    assert!(n > 60, "{n} frames");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("gap.pcap");
+    std::fs::write(&f, out).unwrap();
+    let t = std::time::Instant::now();
+    let (code, stdout, err) = rdpscope(&["replay", "--speed", "10", "--format", "json", f.to_str().unwrap()]);
+    let took = t.elapsed();
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(stdout.contains("\"type\":\"summary\""));
+    // One shortened gap (5 s) and the rest at ten times the original pace (about 0.5 s).
+    assert!(took < std::time::Duration::from_secs(20), "replay took {took:?}");
+    assert!(
+        took >= std::time::Duration::from_secs(5),
+        "the gap was not waited at all: {took:?}"
+    );
+}
+
+/// Values that would make the analysis lie or panic are usage errors: exit 2, the option named.
+#[test]
+fn bad_values_are_usage_errors() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/success-tls12.pcap");
+    let cases: &[&[&str]] = &[
+        &["analyze", "--max-flows", "0", f],
+        &["analyze", "--max-flows", "99", f],
+        &["analyze", "--max-buffered-bytes", "0", f],
+        &["analyze", "--max-buffered-bytes", "1000", f],
+        &["analyze", "--threads", "0", f],
+        &["analyze", "--threads", "3", f],
+        &["analyze", "--threads", "1000", f],
+        &["analyze", "--high-latency-ms", "0", f],
+        &["analyze", "--high-latency-ms", "NaN", f],
+        &["analyze", "--high-latency-ms", "inf", f],
+        &["analyze", "--port", "0", f],
+        &["replay", "--speed", "0", "--format", "json", f],
+        &["replay", "--speed=-1", "--format", "json", f],
+        &["replay", "--speed", "NaN", "--format", "json", f],
+        &["replay", "--speed", "1e-300", "--format", "json", f],
+    ];
+    for args in cases {
+        let (code, out, err) = rdpscope(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        let opt = args.iter().find(|a| a.starts_with("--") && *a != &"--format").unwrap();
+        let name = opt.split('=').next().unwrap();
+        assert!(err.contains(name) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The smallest accepted values work.
+    let (code, _, err) = rdpscope(&[
+        "analyze",
+        "--max-flows",
+        "100",
+        "--max-buffered-bytes",
+        "1048576",
+        "--threads",
+        "1",
+        f,
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// The capture's interface deleted while `live` runs: the run ends, says why, and fails (exit 2).
+#[test]
+fn a_vanished_interface_ends_live_with_a_failure() {
+    use std::io::BufRead;
+    if !common::require(
+        "cli a_vanished_interface_ends_live_with_a_failure: needs root (an interface to delete); run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let dev = format!("rdpsv{}", std::process::id() % 100_000);
+    let ip = |args: &[&str]| Command::new("ip").args(args).status().unwrap().success();
+    let peer = format!("{dev}p");
+    assert!(ip(&["link", "add", &dev, "type", "veth", "peer", "name", &peer]) && ip(&["link", "set", &dev, "up"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", &dev, "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on"), "{line}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(ip(&["link", "del", &dev]));
+    let t = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("live still running 10 s after its interface was deleted");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(rest.contains("rdpscope: "), "{rest}");
+}
+
+/// A file name that is not UTF-8 opens like any other (libpcap gets it by descriptor).
+#[test]
+fn a_file_name_that_is_not_utf8_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.pcap"));
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/success-tls12.pcap"),
+        &p,
+    )
+    .unwrap();
+    for cmd in [
+        &["analyze", "--format", "json"][..],
+        &["replay", "--fast", "--format", "json"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .args(cmd)
+            .arg(&p)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("\"type\":\"connection\""), "{cmd:?}");
+    }
+}

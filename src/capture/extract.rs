@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::fs::File;
 use std::io::BufWriter;
 
-use pcap::{Capture, Precision, Savefile};
+use pcap::Savefile;
 
 use super::pcapng::PcapngWriter;
 
@@ -53,8 +53,8 @@ pub fn write(input: &Path, wanted: &[Wanted], dir: &Path) -> Result<Vec<PathBuf>
         return Ok(Vec::new());
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
-    let mut cap = Capture::from_file_with_precision(input, Precision::Nano)
-        .map_err(|e| format!("{}: cannot reopen for evidence: {e}", input.display()))?;
+    let (mut cap, _file) =
+        super::file::open(input).map_err(|e| format!("{}: cannot reopen for evidence: {e}", input.display()))?;
     let link = LinkType::from_dlt(cap.get_datalink().0).ok_or("unsupported link type")?;
     let mut targets = Vec::new();
     for w in wanted {

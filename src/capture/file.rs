@@ -47,6 +47,19 @@ pub struct Frame<'a> {
     pub wire_len: u32,
 }
 
+/// A capture file opened by libpcap, whatever bytes its name has: libpcap (through the pcap
+/// crate) takes a UTF-8 name only, so another name is opened here and handed over as
+/// `/proc/self/fd/N` (the open file is kept until the capture is).
+pub fn open(path: &Path) -> Result<(Capture<pcap::Offline>, Option<std::fs::File>), pcap::Error> {
+    if path.to_str().is_some() {
+        return Capture::from_file_with_precision(path, Precision::Nano).map(|c| (c, None));
+    }
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).map_err(|e| pcap::Error::IoError(e.kind()))?;
+    let proc = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+    Capture::from_file_with_precision(&proc, Precision::Nano).map(|c| (c, Some(f)))
+}
+
 /// Read `path`, call `on_frame` for every frame that passes `filter`. `on_progress` gets
 /// the bytes read so far every few thousand frames.
 pub fn read(
@@ -56,7 +69,7 @@ pub fn read(
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<ReadSummary, FileError> {
     let shown = path.display().to_string();
-    let mut cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| FileError::Open {
+    let (mut cap, _file) = open(path).map_err(|e| FileError::Open {
         path: shown.clone(),
         reason: open_reason(path, &e),
     })?;

@@ -13,12 +13,19 @@ use super::file::{self, FileError};
 use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
 use crate::ts::Ts;
 
+/// The longest wait between two frames: a capture that was idle for hours replays its gap in
+/// this much time.
+pub const MAX_WAIT: Duration = Duration::from_secs(5);
+
 /// Read `path` and send its frames; `speed` None = as fast as the analysis takes them
 /// (blocking, nothing dropped), Some(x) = original timing divided by x.
 pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
     let mut batch: Vec<OwnedFrame> = Vec::with_capacity(BATCH);
     let start = Instant::now();
     let mut first_ts: Option<Ts> = None;
+    // Time taken out of the schedule: a long gap in the capture is waited once, shortened to
+    // MAX_WAIT, and everything after it moves up by what was cut.
+    let mut cut = Duration::ZERO;
     let mut stopped = false;
     let result: Result<file::ReadSummary, FileError> = file::read(
         path,
@@ -30,12 +37,19 @@ pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureM
             }
             if let Some(speed) = speed.filter(|s| *s > 0.0) {
                 let t0 = *first_ts.get_or_insert(f.ts);
-                let due = Duration::from_secs_f64((f.ts.ms_since(t0) / 1000.0 / speed).max(0.0));
+                // Out of range (a huge gap at a tiny speed): as late as a Duration goes.
+                let due = Duration::try_from_secs_f64((f.ts.ms_since(t0) / 1000.0 / speed).max(0.0))
+                    .unwrap_or(Duration::MAX)
+                    .saturating_sub(cut);
                 let now = start.elapsed();
                 if due > now {
                     // Hand over what we have before waiting, so the view shows it now.
                     send_batch(&tx, &mut batch, &counters);
-                    std::thread::sleep((due - now).min(Duration::from_secs(5)));
+                    let wait = due - now;
+                    if wait > MAX_WAIT {
+                        cut = cut.saturating_add(wait - MAX_WAIT);
+                    }
+                    std::thread::sleep(wait.min(MAX_WAIT));
                 }
             }
             counters.frames.fetch_add(1, Ordering::Relaxed);

@@ -54,29 +54,61 @@ pub enum Only {
     Failed,
 }
 
+/// Fewest connections tracked at once: the table evicts a tenth of itself when full, so fewer
+/// than this would evict connections one packet after they start (docs/limits.md).
+pub const MIN_FLOWS: usize = 100;
+/// Fewest bytes buffered over all connections: one connection's stream buffers (128 KiB each
+/// way) must fit, or connections are evicted mid-handshake and get false verdicts.
+pub const MIN_BUFFERED: usize = 1 << 20;
+
+/// A whole number in `lo..=hi`, else a usage error naming the range.
+fn in_range<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let v: T = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+        if v < lo || v > hi {
+            return Err(format!("{v} is out of range: {lo} to {hi}"));
+        }
+        Ok(v)
+    }
+}
+
+/// A finite number in `lo..=hi` (not NaN, not infinite), else a usage error.
+fn finite_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |s: &str| {
+        let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number"))?;
+        if !v.is_finite() || v < lo || v > hi {
+            return Err(format!("{s} is out of range: {lo} to {hi}"));
+        }
+        Ok(v)
+    }
+}
+
 /// What to look at and how to judge it; shared by analyze, live and replay.
 #[derive(Args, Debug, Clone)]
 pub struct AnalysisArgs {
     /// Also treat this TCP/UDP port as an RDP server port, or a SOCKS/HTTP proxy's port that
     /// RDP goes through (repeatable; 3389 always is).
-    #[arg(long = "port", value_name = "N")]
+    #[arg(long = "port", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub ports: Vec<u16>,
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     /// Most TCP connections tracked at once; beyond it the least recently active are evicted.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(MIN_FLOWS, 100_000_000))]
     pub max_flows: Option<usize>,
     /// Threads: 1 reads and analyzes on one thread, 2 reads on a second one meanwhile
     /// (default: 2 when the machine has two cores or more). Results are the same.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(1, 2))]
     pub threads: Option<usize>,
     /// Most bytes buffered for reassembly over all connections (default 64 MiB); beyond it
     /// the least recently active connections holding bytes are evicted.
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = in_range::<usize>(MIN_BUFFERED, 1 << 40))]
     pub max_buffered_bytes: Option<usize>,
     /// Handshake or median RTT (ms) above which latency is reported.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = finite_in(0.1, 600_000.0))]
     pub high_latency_ms: Option<f64>,
     /// Replace user names, client names, certificate subjects and SNI with a keyed hash in
     /// every output. The key comes from --redact-key, else $RDPSCOPE_REDACT_KEY, else it is
@@ -212,7 +244,7 @@ pub struct ReplayArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Play at this multiple of the original speed (gaps longer than 5 s are shortened to 5 s).
-    #[arg(long, value_name = "X", default_value_t = 1.0, conflicts_with = "fast")]
+    #[arg(long, value_name = "X", default_value_t = 1.0, conflicts_with = "fast", value_parser = finite_in(0.001, 100_000.0))]
     pub speed: f64,
     /// As fast as possible.
     #[arg(long)]

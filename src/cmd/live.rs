@@ -164,13 +164,18 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             if let Some(e) = &snap.status {
                 eprintln!("rdpscope: {e}");
             }
-            Ok(if snap.status.as_deref().is_some_and(|e| e.contains("cannot open")) {
-                ExitCode::from(2)
-            } else if s.failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            // A live capture that ended on its own (the interface went away) failed, like
+            // tcpdump's does; an unreadable replay file is an input error.
+            let capture_failed = snap.live && snap.status.is_some() && !stop.load(Ordering::Relaxed);
+            Ok(
+                if capture_failed || snap.status.as_deref().is_some_and(|e| e.contains("cannot open")) {
+                    ExitCode::from(2)
+                } else if s.failed > 0 {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                },
+            )
         }
     }
 }
