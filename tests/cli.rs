@@ -567,3 +567,53 @@ fn a_file_name_that_is_not_utf8_is_read() {
         assert!(stdout.contains("\"type\":\"connection\""), "{cmd:?}");
     }
 }
+
+/// On a quiet link a connection that ended is printed within the close linger (5 s) and a
+/// tick, not when the next packet happens to come or the run stops.
+#[test]
+fn live_reports_an_ended_connection_on_an_idle_link() {
+    use std::io::BufRead;
+    if !common::require(
+        "cli live_reports_an_ended_connection_on_an_idle_link: needs root (live capture); run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", "lo", "--format", "json", "--port", "3390"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    // A connection to a port nothing listens on: SYN, RST. Then nothing more on the link.
+    let _ = std::net::TcpStream::connect_timeout(&"127.0.0.1:3390".parse().unwrap(), std::time::Duration::from_secs(1));
+    let t = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut r = std::io::BufReader::new(stdout);
+        let mut l = String::new();
+        let _ = r.read_line(&mut l);
+        let _ = tx.send(l);
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(12));
+    let took = t.elapsed();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+    let l = got.expect("no record within 12 s on an idle link");
+    assert!(
+        l.contains("\"type\":\"connection\"") && l.contains("tcp_refused"),
+        "{l}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(4),
+        "before the close linger: {took:?}"
+    );
+}

@@ -514,6 +514,15 @@ impl Analyzer {
             .retain(|_, (_, last)| now.0.saturating_sub(last.0) <= quiet);
     }
 
+    /// Time passes with no packet (a quiet live link): connections that closed (past the
+    /// close linger) or went idle by `now` are finished as if a packet at `now` had come.
+    /// `now` earlier than the last packet changes nothing.
+    pub fn advance_to(&mut self, now: Ts) {
+        if now > self.last_ts {
+            self.sweep(now);
+        }
+    }
+
     /// Connections that ended since the last call (live mode prints them as they end).
     pub fn take_finished(&mut self) -> Vec<Finished> {
         let mut out: Vec<Finished> = std::mem::take(&mut self.pending).into_values().collect();

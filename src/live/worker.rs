@@ -152,6 +152,7 @@ pub fn spawn(opts: Options) -> Handle {
         let mut e = Worker {
             analyzer,
             keylogs,
+            last_packet: None,
             cfg,
             emit,
             history: VecDeque::new(),
@@ -182,6 +183,8 @@ struct Worker {
     analyzer: Analyzer,
     /// `--keylog` files, re-read as they grow (a client appends a line per connection).
     keylogs: Vec<keys::Follower>,
+    /// The newest packet's capture time and when it was handled (wall clock).
+    last_packet: Option<(Ts, Instant)>,
     cfg: Config,
     emit: Emitter,
     /// Finished connections, oldest first, with the time of their last packet.
@@ -210,6 +213,9 @@ impl Worker {
                         for f in &frames {
                             self.store.push(f);
                             self.analyzer.on_frame(f.number, f.ts, f.link, &f.data, f.wire_len);
+                        }
+                        if let Some(f) = frames.last() {
+                            self.last_packet = Some((f.ts, Instant::now()));
                         }
                         let done = self.analyzer.take_finished();
                         self.retire(done);
@@ -242,6 +248,7 @@ impl Worker {
             }
             if self.last_tick.elapsed() >= tick {
                 self.poll_keys();
+                self.idle();
                 self.publish(false);
             }
         }
@@ -268,6 +275,20 @@ impl Worker {
                 self.forgotten += 1;
             }
         }
+    }
+
+    /// On a quiet live link capture time stands still; let it move with the wall clock so a
+    /// connection that ended is reported within `close_linger` (+ a tick), not when the next
+    /// packet happens to come. Replays keep the file's own time.
+    fn idle(&mut self) {
+        if !self.live {
+            return;
+        }
+        let Some((ts, at)) = self.last_packet else { return };
+        let elapsed = i64::try_from(at.elapsed().as_nanos()).unwrap_or(i64::MAX);
+        self.analyzer.advance_to(Ts(ts.0.saturating_add(elapsed)));
+        let done = self.analyzer.take_finished();
+        self.retire(done);
     }
 
     /// New lines of the key log files go to the analyzer before the next packets.
