@@ -617,3 +617,149 @@ fn live_reports_an_ended_connection_on_an_idle_link() {
         "before the close linger: {took:?}"
     );
 }
+
+/// A capture of `n` refused attempts (SYN, RST), each from its own client port.
+fn refused_attempts(path: &std::path::Path, n: u16) {
+    use etherparse::PacketBuilder;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xA1B2C3D4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for k in 0..n {
+        let t = 1_700_000_000u32 + u32::from(k);
+        let port = 40_000 + k;
+        for (from_client, usec) in [(true, 0u32), (false, 300)] {
+            let b = if from_client {
+                PacketBuilder::ethernet2([2; 6], [4; 6])
+                    .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+                    .tcp(port, 3389, 1000, 64_240)
+                    .syn()
+            } else {
+                PacketBuilder::ethernet2([4; 6], [2; 6])
+                    .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                    .tcp(3389, port, 0, 0)
+                    .rst()
+                    .ack(1001)
+            };
+            let mut f = Vec::new();
+            b.write(&mut f, &[]).unwrap();
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&usec.to_le_bytes());
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(&f);
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// More failed connections than the process may open files: every one still gets its file.
+#[test]
+fn evidence_for_more_connections_than_open_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("refused.pcap");
+    refused_attempts(&cap, 300);
+    let ev = dir.path().join("ev");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec {} analyze --format json --write-evidence {} {}",
+            env!("CARGO_BIN_EXE_rdpscope"),
+            ev.display(),
+            cap.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let files = std::fs::read_dir(&ev).unwrap().count();
+    assert_eq!(files, 300, "{err}");
+    assert!(!err.contains("not written"), "{err}");
+}
+
+/// A full disk under --write-evidence: what could not be written whole is removed and listed;
+/// the files that remain are complete.
+#[test]
+fn evidence_on_a_full_disk_leaves_no_broken_file() {
+    if !common::require(
+        "cli evidence_on_a_full_disk_leaves_no_broken_file: needs root (a small tmpfs); run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("refused.pcap");
+    refused_attempts(&cap, 300);
+    let ev = dir.path().join("ev");
+    std::fs::create_dir(&ev).unwrap();
+    assert!(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=40k", "tmpfs"])
+        .arg(&ev)
+        .status()
+        .unwrap()
+        .success());
+    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["analyze", "--format", "json", "--write-evidence"])
+        .arg(&ev)
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let left: Vec<std::path::PathBuf> = std::fs::read_dir(&ev).unwrap().flatten().map(|e| e.path()).collect();
+    let mut whole = 0;
+    for f in &left {
+        // Each file left is a readable pcap holding both packets of its attempt.
+        let (code, stdout, e) = rdpscope(&["analyze", "--format", "json", f.to_str().unwrap()]);
+        assert_eq!(code, 1, "{}: {e}", f.display());
+        assert!(stdout.contains("tcp_refused"), "{}", f.display());
+        whole += 1;
+    }
+    let _ = Command::new("umount").arg(&ev).status();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let failed = err.matches("evidence not written").count();
+    assert!(failed > 0 && whole > 0, "written {whole}, failed {failed}: {err}");
+    assert_eq!(whole + failed, 300, "{err}");
+}
+
+/// --write-evidence on a FIFO (read once, cannot be read again): the report comes, the evidence
+/// is refused with a reason, and nothing hangs.
+#[test]
+fn evidence_from_a_fifo_is_refused_not_hung() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.pcap");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/nla-wrong-password.pcap");
+    let writer = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {src} > {}", fifo.display()))
+        .spawn()
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["analyze", "--format", "json", "--write-evidence"])
+        .arg(dir.path().join("ev"))
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("--write-evidence on a FIFO hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = { writer }.wait();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("needs a regular file"), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).matches("nla_failed").count() >= 2,
+        true
+    );
+}

@@ -19,8 +19,12 @@ pub fn read_keylogs(paths: &[std::path::PathBuf]) -> Result<KeyLog, String> {
 
 /// The TLS key logs a pcapng capture carries in Decryption Secrets Blocks (none for other
 /// formats; a damaged block ends the scan, libpcap then says what is wrong with the file).
+/// Only a regular file is scanned: a FIFO or stdin can be read once, and libpcap reads it.
 pub fn capture_keylog(path: &Path) -> KeyLog {
     let mut k = KeyLog::new();
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return k;
+    }
     let Ok(f) = std::fs::File::open(path) else { return k };
     if let Ok(blocks) = dsb::scan_tls_keylogs(std::io::BufReader::new(f)) {
         for b in blocks {

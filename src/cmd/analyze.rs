@@ -124,11 +124,25 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        if let Some(dir) = &a.write_evidence {
+        // The evidence is a second pass over the file: a FIFO or a device cannot be read twice.
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if a.write_evidence.is_some() && !regular && !wanted.is_empty() {
+            eprintln!(
+                "rdpscope: {}: --write-evidence needs a regular file (the capture is read twice); save it to a file first",
+                path.display()
+            );
+            input_error = true;
+        } else if let Some(dir) = &a.write_evidence {
             match extract::write(path, &wanted, dir) {
-                Ok(paths) => {
-                    for p in paths {
+                Ok(w) => {
+                    for p in &w.files {
                         eprintln!("rdpscope: evidence written: {}", p.display());
+                    }
+                    for (p, why) in &w.failed {
+                        eprintln!("rdpscope: evidence not written: {}: {why} (removed)", p.display());
+                    }
+                    if !w.failed.is_empty() {
+                        input_error = true;
                     }
                 }
                 Err(e) => {
