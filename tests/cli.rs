@@ -760,3 +760,58 @@ fn evidence_from_a_fifo_is_refused_not_hung() {
     assert!(err.contains("needs a regular file"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).matches("nla_failed").count() >= 2);
 }
+
+/// `live --write` onto a full disk: said on stderr when it happens, the analysis goes on, and
+/// the run ends saying the pcap is incomplete.
+#[test]
+fn live_write_on_a_full_disk_is_said() {
+    use std::io::BufRead;
+    if !common::require(
+        "cli live_write_on_a_full_disk_is_said: needs root (live capture, a small tmpfs); run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .unwrap()
+        .success());
+    let pcap = dir.path().join("w.pcap");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["live", "-i", "lo", "--format", "json", "--port", "3391", "--write"])
+        .arg(&pcap)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    // About 150 KB of SYN/RST on lo port 3391, far more than the 16 KiB file system holds.
+    for _ in 0..800 {
+        let _ = std::net::TcpStream::connect("127.0.0.1:3391");
+    }
+    // The failure is said while the run goes on (within the 1 s check), before the end.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let said = rest.lines().next().unwrap_or("").to_string();
+    let _ = Command::new("umount").arg(dir.path()).status();
+    assert!(said.contains("cannot write the pcap"), "{said}{rest}");
+    assert!(rest.contains("writes of the pcap failed"), "{rest}");
+    // The records still came, whole.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().filter(|l| l.contains("tcp_refused")).count() >= 100);
+    for l in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+}

@@ -60,11 +60,29 @@ pub struct Live {
     cap: Capture<Active>,
     link: LinkType,
     write: Option<Savefile>,
+    written: Written,
+}
+
+/// What was handed to `--write`'s pcap, to check it reached the disk: libpcap's writer drops
+/// a failed write (a full disk) without a word, so the file's size is compared with it.
+struct Written {
+    path: Option<std::path::PathBuf>,
+    bytes: u64,
+}
+
+impl Written {
+    /// Whether the file holds less than was written (checked after a flush).
+    fn short(&self) -> bool {
+        self.path
+            .as_deref()
+            .is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < self.bytes))
+    }
 }
 
 /// Open `iface` and install the filter. Needs CAP_NET_RAW (and CAP_NET_ADMIN for some
 /// interfaces); the caller drops capabilities once this returns.
 pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Result<Live, LiveError> {
+    let write_path = write;
     let err = |e: pcap::Error| {
         let reason = e.to_string();
         if reason.contains("ermission") || reason.contains("not permitted") {
@@ -113,7 +131,16 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
         })?),
         None => None,
     };
-    Ok(Live { cap, link, write })
+    Ok(Live {
+        cap,
+        link,
+        write,
+        written: Written {
+            path: write_path.map(std::path::Path::to_path_buf),
+            // The pcap file header.
+            bytes: 24,
+        },
+    })
 }
 
 /// The capture loop; runs until `counters.stop` is set or the interface fails.
@@ -131,6 +158,7 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                 number += 1;
                 if let Some(w) = live.write.as_mut() {
                     w.write(&p);
+                    live.written.bytes += 16 + u64::from(p.header.caplen);
                 }
                 counters.frames.fetch_add(1, Ordering::Relaxed);
                 counters.bytes.fetch_add(u64::from(p.header.len), Ordering::Relaxed);
@@ -161,14 +189,18 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                 counters.if_dropped.store(u64::from(s.if_dropped), Ordering::Relaxed);
             }
             if let Some(w) = live.write.as_mut() {
-                let _ = w.flush();
+                if w.flush().is_err() || live.written.short() {
+                    counters.write_errors.fetch_add(1, Ordering::Relaxed);
+                }
             }
             last_stats = Instant::now();
         }
     };
     send_batch(&tx, &mut batch, &counters);
     if let Some(w) = live.write.as_mut() {
-        let _ = w.flush();
+        if w.flush().is_err() || live.written.short() {
+            counters.write_errors.fetch_add(1, Ordering::Relaxed);
+        }
     }
     // The end marker must arrive: block for it.
     let _ = tx.send(CaptureMsg::End(end));

@@ -82,6 +82,8 @@ pub struct CaptureCounters {
     /// libpcap's kernel counters, read every second (live only).
     pub kernel_dropped: AtomicU64,
     pub if_dropped: AtomicU64,
+    /// Flushes of `--write`'s pcap that failed (a full disk): the file is incomplete.
+    pub write_errors: AtomicU64,
     /// Set to stop the capture thread.
     pub stop: AtomicBool,
 }

@@ -132,9 +132,15 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             Ok(ExitCode::SUCCESS)
         }
         LiveFormat::Json => {
+            let mut write_errors_said = false;
             while !handle.is_finished() {
                 if stop.load(Ordering::Relaxed) {
                     handle.stop();
+                }
+                // Said when it happens: the analysis goes on, the pcap is incomplete.
+                if !write_errors_said && handle.shared.counters.write_errors.load(Ordering::Relaxed) > 0 {
+                    write_errors_said = true;
+                    eprintln!("rdpscope: --write: cannot write the pcap (disk full?): it is incomplete from here on; the analysis goes on");
                 }
                 if output.closed.load(Ordering::Relaxed) || stdout_closed() {
                     output.closed.store(true, Ordering::Relaxed);
@@ -145,6 +151,10 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             if output.closed.load(Ordering::Relaxed) {
                 // Nobody reads any more: nothing to say, and no error either.
                 return Ok(ExitCode::SUCCESS);
+            }
+            let failed_flushes = handle.shared.counters.write_errors.load(Ordering::Relaxed);
+            if failed_flushes > 0 {
+                eprintln!("rdpscope: --write: {failed_flushes} writes of the pcap failed: it is incomplete");
             }
             let lost = output.lost.load(Ordering::Relaxed);
             if lost > 0 {

@@ -354,6 +354,10 @@ impl Worker {
 
     fn publish(&mut self, ended: bool) {
         let c = &self.shared.counters;
+        if self.status.is_none() && CaptureCounters::get(&c.write_errors) > 0 {
+            // Shown in the view's status line: the pcap of --write is incomplete.
+            self.status = Some("--write: the pcap could not be written (disk full?); the analysis goes on".into());
+        }
         let frames = CaptureCounters::get(&c.frames);
         let dt = self.last_tick.elapsed().as_secs_f64();
         if dt > 0.0 {
