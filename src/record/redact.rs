@@ -69,9 +69,9 @@ impl Redactor {
             EventKind::SocksClient(m) => match &mut **m {
                 socks::ClientMsg::Auth { user } => tok(user),
                 socks::ClientMsg::Request(r) => {
-                if let Some(u) = r.user.as_mut() {
-                    tok(u);
-                }
+                    if let Some(u) = r.user.as_mut() {
+                        tok(u);
+                    }
                     if let socks::Target::Name(h, _) = &mut r.target {
                         tok(h);
                     }
