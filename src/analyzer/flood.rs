@@ -59,6 +59,11 @@ pub(super) const MAX_FLOOD_SOURCES: usize = 100_000;
 pub(super) const MAX_FLOODS: usize = 256;
 /// A flood is over when its server has seen no new half-open attempt for this long.
 pub(super) const FLOOD_QUIET_SECS: i64 = 60;
+/// Unanswered attempts held per server under a SYN flood: an answer normally comes within a
+/// second, so a few thousand cover it; beyond, the oldest quarter is summarised at once, so a
+/// flood costs the same memory whatever its rate (an answer to one of those starts a
+/// connection without its SYN).
+pub(super) const FLOOD_HELD_PER_SERVER: u32 = 4096;
 /// SYNs of one attempt kept in a half-open entry; more make it a full connection.
 pub(super) const HALF_OPEN_SYNS: usize = 4;
 
@@ -162,6 +167,14 @@ impl Analyzer {
             syns: [(at, h.mss); HALF_OPEN_SYNS],
             n: 1,
         };
+        if id.is_none() && count > FLOOD_HELD_PER_SERVER {
+            // Enough held to catch the answers that come: summarise the oldest quarter now.
+            let victims = self.tcp.remove_oldest(
+                FLOOD_HELD_PER_SERVER as usize / 4,
+                |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none() && h.server == server),
+            );
+            self.retire_evicted(victims);
+        }
         self.make_room();
         let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho)));
         self.retire_evicted(evicted);
