@@ -157,6 +157,11 @@ impl Analyzer {
         ready.into_values().collect()
     }
 
+    /// Connections and RDP-UDP flows open now (those summarised in a SYN flood aside).
+    pub fn open_count(&self) -> usize {
+        self.open_ids.len()
+    }
+
     /// Finished connections not yet handed out.
     pub fn waiting(&self) -> usize {
         self.pending.len() + self.finished.len()

@@ -106,8 +106,9 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
         filter: analysis.filter(),
         source,
         tick: rdpscope::tui::TICK,
-        history: HISTORY,
-        frame_store_bytes: FRAME_STORE,
+        // Headless runs have no view to list connections in or write them from.
+        history: if format == LiveFormat::Tui { HISTORY } else { 0 },
+        frame_store_bytes: if format == LiveFormat::Tui { FRAME_STORE } else { 0 },
         on_finished,
         redactor,
     });

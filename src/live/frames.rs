@@ -40,6 +40,10 @@ impl FrameStore {
     }
 
     pub fn push(&mut self, f: &OwnedFrame) {
+        if self.max_bytes == 0 {
+            // No view to write from (headless runs): nothing is kept, nothing is copied.
+            return;
+        }
         self.bytes += f.data.len();
         self.frames.push_back(f.clone());
         while self.bytes > self.max_bytes {

@@ -262,6 +262,9 @@ impl Worker {
             if let Some(cb) = self.on_finished.as_mut() {
                 cb(&r);
             }
+            if self.max_history == 0 {
+                continue;
+            }
             self.history.push_back((
                 ConnView {
                     record: r,
@@ -365,24 +368,13 @@ impl Worker {
         }
         self.last_frames = frames;
         self.last_tick = Instant::now();
-        let mut conns: Vec<ConnView> = self.history.iter().map(|(v, _)| v.clone()).collect();
-        let (tcp_open, tcp_total) = self.analyzer.recent_open_connections(MAX_OPEN_ROWS);
-        let mut open: Vec<ConnView> = tcp_open
-            .into_iter()
-            .map(|c| ConnView {
-                record: self.emit.open_tcp(&c),
-                open: true,
-                rtt_ms: c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
-            })
-            .chain(self.analyzer.open_udp_flows().map(|u| ConnView {
-                record: self.emit.open_udp(u),
-                open: true,
-                rtt_ms: Vec::new(),
-            }))
-            .collect();
-        let n_listed = open.len();
-        let n_open = n_listed + tcp_total.saturating_sub(MAX_OPEN_ROWS.min(tcp_total));
-        conns.append(&mut open);
+        // Headless runs (no history kept) have no rows to show: only the counts are worked out,
+        // not a record per open connection five times a second.
+        let (mut conns, n_open, n_listed) = if self.max_history == 0 {
+            (Vec::new(), self.analyzer.open_count(), 0)
+        } else {
+            self.rows()
+        };
         conns.sort_by_key(|v| v.record.id);
         let snap = Snapshot {
             source: self.source.clone(),
@@ -407,6 +399,32 @@ impl Worker {
         if let Ok(mut s) = self.shared.snapshot.lock() {
             *s = Arc::new(snap);
         }
+    }
+}
+
+impl Worker {
+    /// The view's rows: the finished connections kept, and the most recently active open ones;
+    /// with how many are open and how many of those are listed.
+    fn rows(&self) -> (Vec<ConnView>, usize, usize) {
+        let mut conns: Vec<ConnView> = self.history.iter().map(|(v, _)| v.clone()).collect();
+        let (tcp_open, tcp_total) = self.analyzer.recent_open_connections(MAX_OPEN_ROWS);
+        let mut open: Vec<ConnView> = tcp_open
+            .into_iter()
+            .map(|c| ConnView {
+                record: self.emit.open_tcp(&c),
+                open: true,
+                rtt_ms: c.tcp.rtt_samples.iter().map(|(_, r)| *r).collect(),
+            })
+            .chain(self.analyzer.open_udp_flows().map(|u| ConnView {
+                record: self.emit.open_udp(u),
+                open: true,
+                rtt_ms: Vec::new(),
+            }))
+            .collect();
+        let n_listed = open.len();
+        let n_open = n_listed + tcp_total.saturating_sub(MAX_OPEN_ROWS.min(tcp_total));
+        conns.append(&mut open);
+        (conns, n_open, n_listed)
     }
 }
 
