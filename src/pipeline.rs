@@ -181,11 +181,14 @@ pub fn analyze_file_streaming(
     let next_id = analyzer.next_id();
     let (finished, mut stats) = analyzer.finish();
     stats.empty_frames = read.empty_frames;
+    stats.metadata_records = read.metadata_records;
+    stats.unsupported_link_frames = read.unsupported_frames;
     for f in finished {
         on_record(em.finished(f));
     }
     em.add_file(FileSummary {
         file: shown,
+        format: read.format,
         frames: read.frames,
         frames_analyzed: stats.frames_analyzed,
         stats,

@@ -57,6 +57,11 @@ pub struct Stats {
     pub syn_floods: Vec<SynFlood>,
     /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
     pub empty_frames: u64,
+    /// Network Monitor special records (capture filter, adapter list, ETW event, DNS cache):
+    /// metadata, skipped (counted by the reader).
+    pub metadata_records: u64,
+    /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP ...), skipped.
+    pub unsupported_link_frames: u64,
 }
 
 /// Why a flow leaves the table.

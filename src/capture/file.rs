@@ -1,6 +1,7 @@
-//! Capture files (pcap and pcapng) read with libpcap. The BPF filter is compiled once and
-//! run per packet here rather than installed in libpcap, so that frame numbers count
-//! every packet in the file, as Wireshark numbers them.
+//! Capture files: pcap and pcapng read with libpcap, Network Monitor `.cap` files with our
+//! own reader (`capture::netmon_read`). The BPF filter is compiled once and run per packet
+//! here rather than installed in libpcap, so that frame numbers count every packet in the
+//! file, as Wireshark numbers them.
 
 use std::path::Path;
 
@@ -36,6 +37,53 @@ pub struct ReadSummary {
     /// Records with no captured bytes (caplen 0).
     pub empty_frames: u64,
     pub link_type: Option<LinkType>,
+    /// The file's format: "pcap", "pcapng", "netmon1", "netmon2".
+    pub format: Option<&'static str>,
+    /// Network Monitor special records (capture filter, adapter list, ETW event, DNS
+    /// cache, ...): metadata, not packets, skipped.
+    pub metadata_records: u64,
+    /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP, ...), skipped.
+    pub unsupported_frames: u64,
+}
+
+/// Capture file formats, told apart by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// pcap, pcapng, or anything else: libpcap decides (and names what it cannot read).
+    Libpcap,
+    /// Microsoft Network Monitor 1.x or 2.x.
+    Netmon,
+}
+
+/// The first four bytes of a regular file. Only a regular file is looked at: reading a
+/// FIFO's first bytes would take them from libpcap.
+fn magic(path: &Path) -> Option<[u8; 4]> {
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut m = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut m)).ok()?;
+    Some(m)
+}
+
+/// The format of the file at `path` from its magic number; anything not recognised (and a
+/// FIFO or an unreadable file) is left to libpcap, which says why it cannot read it.
+pub fn detect_format(path: &Path) -> Format {
+    if magic(path).is_some_and(|m| super::netmon::detect(&m)) {
+        Format::Netmon
+    } else {
+        Format::Libpcap
+    }
+}
+
+/// The name of a format libpcap reads, by its magic (a FIFO counts as "pcap").
+fn libpcap_format(path: &Path) -> &'static str {
+    if magic(path) == Some([0x0A, 0x0D, 0x0D, 0x0A]) {
+        "pcapng"
+    } else {
+        "pcap"
+    }
 }
 
 /// One frame as read from the file.
@@ -69,6 +117,9 @@ pub fn read(
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<ReadSummary, FileError> {
     let shown = path.display().to_string();
+    if detect_format(path) == Format::Netmon {
+        return super::netmon_read::read(path, &shown, filter, on_frame, on_progress);
+    }
     let (mut cap, _file) = open(path).map_err(|e| FileError::Open {
         path: shown.clone(),
         reason: open_reason(path, &e),
@@ -87,6 +138,7 @@ pub fn read(
     })?;
     let mut s = ReadSummary {
         link_type: Some(link),
+        format: Some(libpcap_format(path)),
         ..Default::default()
     };
     loop {
@@ -134,7 +186,11 @@ fn open_reason(path: &Path, e: &pcap::Error) -> String {
     }
     let msg = e.to_string();
     if msg.contains("unknown file format") || msg.contains("bad dump file format") {
-        return format!("not a pcap or pcapng capture ({msg})");
+        // One line that says what is read and how to get there from anything else.
+        return format!(
+            "not a pcap or pcapng capture ({msg}); rdpscope reads pcap, pcapng and Network Monitor .cap: \
+             convert other formats with `editcap -F pcapng IN OUT`, Windows ETL traces with etl2pcapng"
+        );
     }
     msg
 }

@@ -7,6 +7,8 @@
 pub mod extract;
 pub mod file;
 pub mod keys;
+pub mod netmon;
+pub mod netmon_read;
 pub mod pcapng;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword

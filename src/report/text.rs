@@ -425,6 +425,18 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         if f.stats.snaplen_cut_frames > 0 {
             line.push_str(&format!(", {} frames cut by the snaplen", f.stats.snaplen_cut_frames));
         }
+        if f.stats.metadata_records > 0 {
+            line.push_str(&format!(
+                ", {} Network Monitor metadata records skipped",
+                f.stats.metadata_records
+            ));
+        }
+        if f.stats.unsupported_link_frames > 0 {
+            line.push_str(&format!(
+                ", {} frames of an unsupported media type skipped",
+                f.stats.unsupported_link_frames
+            ));
+        }
         writeln!(out, "{line}")?;
         for flood in &f.stats.syn_floods {
             writeln!(out, "  {}", flood.describe())?;
