@@ -183,6 +183,10 @@ pub fn analyze_file_streaming(
     stats.empty_frames = read.empty_frames;
     stats.metadata_records = read.metadata_records;
     stats.unsupported_link_frames = read.unsupported_frames;
+    stats.component_copies = read.copies;
+    stats.capture_interfaces = read.interfaces as u64;
+    stats.pktmon_drops = read.drops;
+    stats.pktmon_drop_frames = read.drop_frames;
     for f in finished {
         on_record(em.finished(f));
     }

@@ -62,6 +62,14 @@ pub struct Stats {
     pub metadata_records: u64,
     /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP ...), skipped.
     pub unsupported_link_frames: u64,
+    /// Packet Monitor (pktmon) copies: frames repeating a packet another networking
+    /// component logged microseconds before; each packet is analyzed once.
+    pub component_copies: u64,
+    /// Interfaces (pktmon components) the file's packets came from, when it says (pcapng).
+    pub capture_interfaces: u64,
+    /// Frames pktmon marked dropped, and the first 16 of their numbers.
+    pub pktmon_drops: u64,
+    pub pktmon_drop_frames: Vec<u64>,
 }
 
 /// Why a flow leaves the table.

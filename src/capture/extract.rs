@@ -122,9 +122,10 @@ fn pass(input: &Path, wanted: &[Wanted], done: &mut Written) -> Result<(), Strin
         .collect();
     let last_frame = targets.iter().map(|t| t.last).max().unwrap_or(0);
     let all = super::Filter::Bpf(String::new());
-    let read = super::file::read(
+    let read = super::file::read_with(
         input,
         &all,
+        super::file::Copies::Every,
         &mut |f| {
             if f.number > last_frame {
                 return;

@@ -44,6 +44,23 @@ pub struct ReadSummary {
     pub metadata_records: u64,
     /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP, ...), skipped.
     pub unsupported_frames: u64,
+    /// Packet Monitor copies (`capture::copies`): frames not analyzed because they repeat a
+    /// packet seen at another component microseconds before.
+    pub copies: u64,
+    /// Frames with a pktmon drop verdict, and the first of their numbers.
+    pub drops: u64,
+    pub drop_frames: Vec<u64>,
+    /// Interfaces (pktmon components) packets came from, when the file says (pcapng EPBs).
+    pub interfaces: usize,
+}
+
+/// Whether copies of a packet (pktmon) are handed out once or every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copies {
+    /// Analysis: each packet once, copies counted.
+    Once,
+    /// Evidence files: every frame, unchanged.
+    Every,
 }
 
 /// Capture file formats, told apart by their first bytes.
@@ -116,9 +133,28 @@ pub fn read(
     on_frame: &mut dyn FnMut(&Frame<'_>),
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<ReadSummary, FileError> {
+    read_with(path, filter, Copies::Once, on_frame, on_progress)
+}
+
+/// [`read`], with the copies of a packet handed out once or every time.
+pub fn read_with(
+    path: &Path,
+    filter: &Filter,
+    which: Copies,
+    on_frame: &mut dyn FnMut(&Frame<'_>),
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<ReadSummary, FileError> {
     let shown = path.display().to_string();
+    let mut copies = super::copies::Copies::new();
     if detect_format(path) == Format::Netmon {
-        return super::netmon_read::read(path, &shown, filter, on_frame, on_progress);
+        let mut once = |f: &Frame<'_>| {
+            if which == Copies::Every || !copies.is_copy(f.number, f.ts, None, f.data) {
+                on_frame(f);
+            }
+        };
+        let mut s = super::netmon_read::read(path, &shown, filter, &mut once, on_progress)?;
+        s.add_copies(copies);
+        return Ok(s);
     }
     let (mut cap, _file) = open(path).map_err(|e| FileError::Open {
         path: shown.clone(),
@@ -136,14 +172,20 @@ pub fn read(
         filter: expr.clone(),
         reason: e.to_string(),
     })?;
+    let format = libpcap_format(path);
     let mut s = ReadSummary {
         link_type: Some(link),
-        format: Some(libpcap_format(path)),
+        format: Some(format),
         ..Default::default()
     };
+    // pcapng: interface, packet id and drop verdict of each packet, read in step with libpcap.
+    let mut walker = (format == "pcapng")
+        .then(|| std::fs::File::open(path).ok().map(super::pcapng_walk::Walker::new))
+        .flatten();
     loop {
         match cap.next_packet() {
             Ok(p) => {
+                let meta = walker.as_mut().and_then(|w| w.next_packet());
                 s.frames += 1;
                 s.bytes += 16 + u64::from(p.header.caplen);
                 if p.data.is_empty() {
@@ -155,8 +197,11 @@ pub fn read(
                 if !program.filter(p.data) {
                     continue;
                 }
-                s.frames_matched += 1;
                 let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);
+                if which == Copies::Once && copies.is_copy(s.frames, ts, meta.as_ref(), p.data) {
+                    continue;
+                }
+                s.frames_matched += 1;
                 on_frame(&Frame {
                     number: s.frames,
                     ts,
@@ -172,8 +217,18 @@ pub fn read(
             }
         }
     }
+    s.add_copies(copies);
     on_progress(s.bytes);
     Ok(s)
+}
+
+impl ReadSummary {
+    fn add_copies(&mut self, c: super::copies::Copies) {
+        self.copies = c.copies;
+        self.drops = c.drops;
+        self.drop_frames = c.drop_frames;
+        self.interfaces = c.interfaces.len();
+    }
 }
 
 /// libpcap's messages for a missing or non-capture file are terse; say what it means.

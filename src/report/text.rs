@@ -431,6 +431,24 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
                 f.stats.metadata_records
             ));
         }
+        if f.stats.component_copies > 0 {
+            line.push_str(&format!(
+                ", {} copies of packets logged again by other networking components (pktmon) analyzed once",
+                f.stats.component_copies
+            ));
+        }
+        if f.stats.pktmon_drops > 0 {
+            line.push_str(&format!(
+                ", {} packets marked dropped by pktmon (frames {})",
+                f.stats.pktmon_drops,
+                f.stats
+                    .pktmon_drop_frames
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if f.stats.unsupported_link_frames > 0 {
             line.push_str(&format!(
                 ", {} frames of an unsupported media type skipped",
