@@ -55,7 +55,9 @@ fn copy_frames(pcap: &std::path::Path) -> std::collections::HashMap<u64, (String
         if recent.iter().any(|(_, d)| d == p.data) {
             let sender = match rdpscope::decode::decode(link, p.data, p.header.len) {
                 Ok(d) => match d.transport {
-                    rdpscope::decode::Transport::Tcp(t) => (format!("{}:{}", d.src, t.src_port), d.payload.len() as u64),
+                    rdpscope::decode::Transport::Tcp(t) => {
+                        (format!("{}:{}", d.src, t.src_port), d.payload.len() as u64)
+                    }
                     _ => (String::new(), 0),
                 },
                 Err(_) => (String::new(), 0),

@@ -138,10 +138,7 @@ mod tests {
         assert!(c.is_copy(2, Ts(5_000), Some(&id(7)), b"xabc"));
         // Identical bytes with a new id: a retransmission, not a copy.
         assert!(!c.is_copy(3, Ts(10_000), Some(&id(8)), b"abc"));
-        let dropped = PacketMeta {
-            dropped: true,
-            ..id(8)
-        };
+        let dropped = PacketMeta { dropped: true, ..id(8) };
         assert!(c.is_copy(4, Ts(12_000), Some(&dropped), b"abc"));
         assert_eq!((c.copies, c.drops, c.drop_frames.clone()), (2, 1, vec![4]));
     }

@@ -10,9 +10,9 @@ pub mod file;
 pub mod keys;
 pub mod netmon;
 pub mod netmon_read;
+pub mod pcapng;
 pub mod pcapng_meta;
 pub mod pcapng_walk;
-pub mod pcapng;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests

@@ -42,24 +42,38 @@ pub struct PacketMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Block {
     /// A Section Header Block: its byte order (big-endian when true) holds from here.
-    Section { big_endian: bool },
+    Section {
+        big_endian: bool,
+    },
     Packet(PacketMeta),
     Other,
 }
 
 fn u16_at(b: &[u8], at: usize, be: bool) -> Option<u16> {
     let x = <[u8; 2]>::try_from(b.get(at..at.checked_add(2)?)?).ok()?;
-    Some(if be { u16::from_be_bytes(x) } else { u16::from_le_bytes(x) })
+    Some(if be {
+        u16::from_be_bytes(x)
+    } else {
+        u16::from_le_bytes(x)
+    })
 }
 
 fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
     let x = <[u8; 4]>::try_from(b.get(at..at.checked_add(4)?)?).ok()?;
-    Some(if be { u32::from_be_bytes(x) } else { u32::from_le_bytes(x) })
+    Some(if be {
+        u32::from_be_bytes(x)
+    } else {
+        u32::from_le_bytes(x)
+    })
 }
 
 fn u64_at(b: &[u8], at: usize, be: bool) -> Option<u64> {
     let x = <[u8; 8]>::try_from(b.get(at..at.checked_add(8)?)?).ok()?;
-    Some(if be { u64::from_be_bytes(x) } else { u64::from_le_bytes(x) })
+    Some(if be {
+        u64::from_be_bytes(x)
+    } else {
+        u64::from_le_bytes(x)
+    })
 }
 
 /// A block's type and total length from its first 8 bytes (`None` if short).
