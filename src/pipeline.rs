@@ -13,7 +13,7 @@ use std::sync::mpsc;
 
 use crate::analyzer::Analyzer;
 use crate::capture::file::{self, FileError};
-use crate::capture::keys::{capture_keylog, read_keylogs};
+use crate::capture::keys::{capture_keylog, read_keylogs, read_server_keys};
 use crate::capture::Filter;
 use crate::config::Config;
 use crate::decode::LinkType;
@@ -152,6 +152,7 @@ pub fn analyze_file_streaming(
     *analyzer.keys_mut() = Keys {
         capture: capture_keylog(path),
         files: read_keylogs(&cfg.keylogs).unwrap_or_default(),
+        server: read_server_keys(&cfg.server_keys).unwrap_or_default(),
     };
     let shown = path.display().to_string();
     em.set_file(Some(shown.clone()));

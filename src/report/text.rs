@@ -143,10 +143,28 @@ const KEYS_HINT: &str = "to read the reason itself: give rdpscope the client's T
 /// (`decrypted: ...`, `nla: ...`, `session: ...`); shared with the TUI's detail pane.
 pub fn inside_lines(r: &ConnectionRecord) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(d) = &r.decryption {
+    if let Some(d) = r
+        .decryption
+        .as_ref()
+        .filter(|d| d.keys == "server_key" && d.records.client + d.records.server == 0)
+    {
+        // The server key could not open this session: one line saying why and what would.
+        let why = d.stopped.as_deref().unwrap_or_default();
+        lines.push(if why.starts_with("forward_secrecy") {
+            "not decrypted: ECDHE key exchange (forward secrecy): the server's key cannot decrypt it; a key log of the client is needed (--keylog)".to_string()
+        } else if why.starts_with("server_key_mismatch") {
+            "not decrypted: no --server-key opens this session's premaster secret (another server's key, or the server refused the premaster)".to_string()
+        } else {
+            format!("not decrypted with the server key: {why}")
+        });
+    } else if let Some(d) = &r.decryption {
         lines.push(format!(
             "decrypted: keys from the {}, {} client / {} server records{}",
-            if d.keys == "capture" { "capture" } else { "key log" },
+            match d.keys {
+                "capture" => "capture",
+                "server_key" => "server's key (RSA key exchange)",
+                _ => "key log",
+            },
             d.records.client,
             d.records.server,
             d.stopped
