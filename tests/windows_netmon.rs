@@ -419,3 +419,17 @@ fn evidence_from_a_netmon_file_equals_evidence_from_the_pcap() {
     assert!(written[0].len() >= 3);
     assert_eq!(written[0], written[1]);
 }
+
+#[test]
+fn editcap_conversions_are_numbered_and_timed_as_tshark_reads_them() {
+    if !common::tshark("editcap_conversions_are_numbered_and_timed_as_tshark_reads_them") {
+        return;
+    }
+    for suffix in [".netmon2.cap", ".netmon1.cap"] {
+        for (cap, _) in windows_fixtures(suffix) {
+            let (got, summary) = ours(&cap);
+            assert_eq!(got, tsharks(&cap), "{}", cap.display());
+            assert_eq!(summary.metadata_records, 0);
+        }
+    }
+}
