@@ -191,6 +191,20 @@ fn as_wifi(eth: &[u8]) -> Vec<u8> {
     d
 }
 
+/// Records put before packet N (index): media type, fill byte, length. The capture filter
+/// (0xFFFF), adapter list (0xFFFB) and ETW event (0xFFE0) are numbered by Wireshark, network
+/// info (0xFFFD), DNS cache (0xFFFE) and payload header (0xFFFC) are not; Token Ring (2) is a
+/// packet of a media type rdpscope does not read, still numbered.
+const SPECIALS: [(usize, u16, u8, usize); 7] = [
+    (0, 0xFFFF, 0, 6),
+    (0, 0xFFFD, 1, 40),
+    (4, 0xFFFB, 0, 24),
+    (4, 0xFFFE, 2, 12),
+    (4, 0xFFFC, 3, 8),
+    (7, 0xFFE0, 0, 80),
+    (7, 2, 0, 30),
+];
+
 /// The lab capture's frames as records, with special records between them and every
 /// third packet as Wi-Fi, every fifth as raw IP.
 fn hand_built(pcap: &Path) -> (Vec<Rec>, i64) {
@@ -201,47 +215,14 @@ fn hand_built(pcap: &Path) -> (Vec<Rec>, i64) {
     while let Ok(p) = cap.next_packet() {
         let ns = p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec;
         let start = *start.get_or_insert(ns / 1_000_000 * 1_000_000);
-        if i == 0 {
-            recs.push(Rec {
-                network: 0xFFFF,
-                data: "t\0c\0p\0".into(),
-                ns: start,
-            });
-            recs.push(Rec {
-                network: 0xFFFD,
-                data: vec![1; 40],
-                ns: start,
-            });
-        }
-        if i == 4 {
-            recs.push(Rec {
-                network: 0xFFFB,
-                data: vec![0; 24],
-                ns,
-            });
-            recs.push(Rec {
-                network: 0xFFFE,
-                data: vec![2; 12],
-                ns,
-            });
-            recs.push(Rec {
-                network: 0xFFFC,
-                data: vec![3; 8],
-                ns,
-            });
-        }
-        if i == 7 {
-            recs.push(Rec {
-                network: 0xFFE0,
-                data: vec![0; 80],
-                ns,
-            });
-            // Token Ring: a packet of a media type we do not read, still numbered.
-            recs.push(Rec {
-                network: 2,
-                data: vec![0; 30],
-                ns,
-            });
+        for &(before, network, fill, len) in SPECIALS.iter().filter(|s| s.0 == i) {
+            let data = if network == 0xFFFF {
+                b"t\0c\0p\0".to_vec()
+            } else {
+                vec![fill; len]
+            };
+            let ns = if before == 0 { start } else { ns };
+            recs.push(Rec { network, data, ns });
         }
         let (network, data) = match i % 15 {
             3 | 6 | 9 | 12 => (6, as_wifi(p.data)),
