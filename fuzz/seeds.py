@@ -158,6 +158,9 @@ def main():
                 d = d[:127]
                 framed += bytes([len(d) | (0 if to_server else 0x80)]) + d
             put("rdpeudp", framed)
+    # netmon: whole Network Monitor files (editcap conversions of lab captures).
+    for cap in sorted((ROOT / "fixtures").glob("*/*.cap")) + sorted((ROOT / "fixtures" / "windows").glob("*.pcapng")):
+        put("netmon", cap.read_bytes())
     for t in sorted(OUT.iterdir()):
         print(t.name, len(list(t.iterdir())))
 

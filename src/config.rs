@@ -42,6 +42,10 @@ pub struct Config {
     /// `--keylog`: NSS key log files whose secrets decrypt the TLS of the connections they
     /// name (read by the shells; the core is handed the secrets).
     pub keylogs: Vec<std::path::PathBuf>,
+    /// `--server-key`: RSA private keys of RDP servers, for sessions with an RSA key exchange.
+    /// With any, each connection keeps its TLS handshake bytes up to the ClientKeyExchange
+    /// (bounded) for the extended master secret.
+    pub server_keys: Vec<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             high_latency_ms: 150.0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             keylogs: Vec::new(),
+            server_keys: Vec::new(),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use crate::analyzer::Analyzer;
 use crate::capture::file::{self, FileError};
-use crate::capture::keys::{capture_keylog, read_keylogs};
+use crate::capture::keys::{capture_keylog, read_keylogs, read_server_keys};
 use crate::capture::Filter;
 use crate::config::Config;
 use crate::decode::LinkType;
@@ -154,6 +154,7 @@ pub fn analyze_file_streaming(
     *analyzer.keys_mut() = Keys {
         capture: capture_keylog(path),
         files: read_keylogs(&cfg.keylogs).unwrap_or_default(),
+        server: read_server_keys(&cfg.server_keys).unwrap_or_default(),
     };
     let shown = path.display().to_string();
     em.set_file(Some(shown.clone()));
@@ -183,11 +184,18 @@ pub fn analyze_file_streaming(
     let next_id = analyzer.next_id();
     let (finished, mut stats) = analyzer.finish();
     stats.empty_frames = read.empty_frames;
+    stats.metadata_records = read.metadata_records;
+    stats.unsupported_link_frames = read.unsupported_frames;
+    stats.component_copies = read.copies;
+    stats.capture_interfaces = read.interfaces as u64;
+    stats.pktmon_drops = read.drops;
+    stats.pktmon_drop_frames = read.drop_frames;
     for f in finished {
         on_record(em.finished(f));
     }
     em.add_file(FileSummary {
         file: shown,
+        format: read.format,
         frames: read.frames,
         frames_analyzed: stats.frames_analyzed,
         stats,

@@ -13,7 +13,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rdpscope::config::Config;
 use serde_json::Value;
@@ -90,31 +89,10 @@ fn keylog_and_embedded_secrets_give_the_same_decrypted_records() {
 /// tshark's values of `field` for the frames matching `filter`, as (frame, value) pairs, one per
 /// occurrence; `keys` = None reads the capture's own DSB.
 fn tshark_fields(capture: &Path, keys: Option<&Path>, filter: &str, field: &str) -> Vec<(u64, String)> {
-    let mut c = Command::new("tshark");
-    c.arg("-r").arg(capture).args(["-d", "tcp.port==3389,tls"]);
-    if let Some(k) = keys {
-        c.arg("-o").arg(format!("tls.keylog_file:{}", k.display()));
-    }
-    c.args(["-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"]);
-    c.args(["-e", "frame.number", "-e", field]);
-    let out = c.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "tshark {filter}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .flat_map(|l| {
-            let (frame, values) = l.split_once('\t').unwrap_or((l, ""));
-            let frame: u64 = frame.parse().expect("frame number");
-            values
-                .split('|')
-                .filter(|v| !v.is_empty())
-                .map(move |v| (frame, v.to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let opts: Vec<String> = keys
+        .map(|k| vec!["-o".to_string(), format!("tls.keylog_file:{}", k.display())])
+        .unwrap_or_default();
+    common::tshark_pairs(capture, &opts, filter, field)
 }
 
 #[test]

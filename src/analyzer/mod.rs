@@ -59,6 +59,19 @@ pub struct Stats {
     pub syn_floods: Vec<SynFlood>,
     /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
     pub empty_frames: u64,
+    /// Network Monitor special records (capture filter, adapter list, ETW event, DNS cache):
+    /// metadata, skipped (counted by the reader).
+    pub metadata_records: u64,
+    /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP ...), skipped.
+    pub unsupported_link_frames: u64,
+    /// Packet Monitor (pktmon) copies: frames repeating a packet another networking
+    /// component logged microseconds before; each packet is analyzed once.
+    pub component_copies: u64,
+    /// Interfaces (pktmon components) the file's packets came from, when it says (pcapng).
+    pub capture_interfaces: u64,
+    /// Frames pktmon marked dropped, and the first 16 of their numbers.
+    pub pktmon_drops: u64,
+    pub pktmon_drop_frames: Vec<u64>,
     /// Records handed out before an older connection they may have retried had ended, because
     /// more than `ready::MAX_WAITING` finished connections were waiting (their retry link may
     /// be missing).

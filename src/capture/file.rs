@@ -1,6 +1,7 @@
-//! Capture files (pcap and pcapng) read with libpcap. The BPF filter is compiled once and
-//! run per packet here rather than installed in libpcap, so that frame numbers count
-//! every packet in the file, as Wireshark numbers them.
+//! Capture files: pcap and pcapng read with libpcap, Network Monitor `.cap` files with our
+//! own reader (`capture::netmon_read`). The BPF filter is compiled once and run per packet
+//! here rather than installed in libpcap, so that frame numbers count every packet in the
+//! file, as Wireshark numbers them.
 
 use std::path::Path;
 
@@ -36,6 +37,70 @@ pub struct ReadSummary {
     /// Records with no captured bytes (caplen 0).
     pub empty_frames: u64,
     pub link_type: Option<LinkType>,
+    /// The file's format: "pcap", "pcapng", "netmon1", "netmon2".
+    pub format: Option<&'static str>,
+    /// Network Monitor special records (capture filter, adapter list, ETW event, DNS
+    /// cache, ...): metadata, not packets, skipped.
+    pub metadata_records: u64,
+    /// Frames of a media type rdpscope does not read (Token Ring, FDDI, WFP, ...), skipped.
+    pub unsupported_frames: u64,
+    /// Packet Monitor copies (`capture::copies`): frames not analyzed because they repeat a
+    /// packet seen at another component microseconds before.
+    pub copies: u64,
+    /// Frames with a pktmon drop verdict, and the first of their numbers.
+    pub drops: u64,
+    pub drop_frames: Vec<u64>,
+    /// Interfaces (pktmon components) packets came from, when the file says (pcapng EPBs).
+    pub interfaces: usize,
+}
+
+/// Whether copies of a packet (pktmon) are handed out once or every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copies {
+    /// Analysis: each packet once, copies counted.
+    Once,
+    /// Evidence files: every frame, unchanged.
+    Every,
+}
+
+/// Capture file formats, told apart by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// pcap, pcapng, or anything else: libpcap decides (and names what it cannot read).
+    Libpcap,
+    /// Microsoft Network Monitor 1.x or 2.x.
+    Netmon,
+}
+
+/// The first four bytes of a regular file. Only a regular file is looked at: reading a
+/// FIFO's first bytes would take them from libpcap.
+fn magic(path: &Path) -> Option<[u8; 4]> {
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut m = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut m)).ok()?;
+    Some(m)
+}
+
+/// The format of the file at `path` from its magic number; anything not recognised (and a
+/// FIFO or an unreadable file) is left to libpcap, which says why it cannot read it.
+pub fn detect_format(path: &Path) -> Format {
+    if magic(path).is_some_and(|m| super::netmon::detect(&m)) {
+        Format::Netmon
+    } else {
+        Format::Libpcap
+    }
+}
+
+/// The name of a format libpcap reads, by its magic (a FIFO counts as "pcap").
+fn libpcap_format(path: &Path) -> &'static str {
+    if magic(path) == Some([0x0A, 0x0D, 0x0D, 0x0A]) {
+        "pcapng"
+    } else {
+        "pcap"
+    }
 }
 
 /// One frame as read from the file.
@@ -68,7 +133,29 @@ pub fn read(
     on_frame: &mut dyn FnMut(&Frame<'_>),
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<ReadSummary, FileError> {
+    read_with(path, filter, Copies::Once, on_frame, on_progress)
+}
+
+/// [`read`], with the copies of a packet handed out once or every time.
+pub fn read_with(
+    path: &Path,
+    filter: &Filter,
+    which: Copies,
+    on_frame: &mut dyn FnMut(&Frame<'_>),
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<ReadSummary, FileError> {
     let shown = path.display().to_string();
+    let mut copies = super::copies::Copies::new();
+    if detect_format(path) == Format::Netmon {
+        let mut once = |f: &Frame<'_>| {
+            if which == Copies::Every || !copies.is_copy(f.number, f.ts, None, f.data) {
+                on_frame(f);
+            }
+        };
+        let mut s = super::netmon_read::read(path, &shown, filter, &mut once, on_progress)?;
+        s.add_copies(copies);
+        return Ok(s);
+    }
     let (mut cap, _file) = open(path).map_err(|e| FileError::Open {
         path: shown.clone(),
         reason: open_reason(path, &e),
@@ -85,13 +172,20 @@ pub fn read(
         filter: expr.clone(),
         reason: e.to_string(),
     })?;
+    let format = libpcap_format(path);
     let mut s = ReadSummary {
         link_type: Some(link),
+        format: Some(format),
         ..Default::default()
     };
+    // pcapng: interface, packet id and drop verdict of each packet, read in step with libpcap.
+    let mut walker = (format == "pcapng")
+        .then(|| std::fs::File::open(path).ok().map(super::pcapng_walk::Walker::new))
+        .flatten();
     loop {
         match cap.next_packet() {
             Ok(p) => {
+                let meta = walker.as_mut().and_then(|w| w.next_packet());
                 s.frames += 1;
                 s.bytes += 16 + u64::from(p.header.caplen);
                 if p.data.is_empty() {
@@ -103,8 +197,11 @@ pub fn read(
                 if !program.filter(p.data) {
                     continue;
                 }
-                s.frames_matched += 1;
                 let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);
+                if which == Copies::Once && copies.is_copy(s.frames, ts, meta.as_ref(), p.data) {
+                    continue;
+                }
+                s.frames_matched += 1;
                 on_frame(&Frame {
                     number: s.frames,
                     ts,
@@ -120,8 +217,18 @@ pub fn read(
             }
         }
     }
+    s.add_copies(copies);
     on_progress(s.bytes);
     Ok(s)
+}
+
+impl ReadSummary {
+    fn add_copies(&mut self, c: super::copies::Copies) {
+        self.copies = c.copies;
+        self.drops = c.drops;
+        self.drop_frames = c.drop_frames;
+        self.interfaces = c.interfaces.len();
+    }
 }
 
 /// libpcap's messages for a missing or non-capture file are terse; say what it means.
@@ -134,7 +241,11 @@ fn open_reason(path: &Path, e: &pcap::Error) -> String {
     }
     let msg = e.to_string();
     if msg.contains("unknown file format") || msg.contains("bad dump file format") {
-        return format!("not a pcap or pcapng capture ({msg})");
+        // One line that says what is read and how to get there from anything else.
+        return format!(
+            "not a pcap or pcapng capture ({msg}); rdpscope reads pcap, pcapng and Network Monitor .cap: \
+             convert other formats with `editcap -F pcapng IN OUT`, Windows ETL traces with etl2pcapng"
+        );
     }
     msg
 }

@@ -4,7 +4,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::decrypt::{dsb, KeyLog};
+use crate::decrypt::{dsb, KeyLog, ServerKeys};
 
 /// The key log files of `--keylog`, read whole. An unreadable file is an error naming it.
 pub fn read_keylogs(paths: &[std::path::PathBuf]) -> Result<KeyLog, String> {
@@ -15,6 +15,26 @@ pub fn read_keylogs(paths: &[std::path::PathBuf]) -> Result<KeyLog, String> {
         k.finish();
     }
     Ok(k)
+}
+
+/// The RSA keys of `--server-key`. A file that cannot be read, or is no RSA private key, is an
+/// error naming it (never its content).
+pub fn read_server_keys(paths: &[PathBuf]) -> Result<ServerKeys, String> {
+    let mut keys = ServerKeys::default();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: cannot read the server key: {e}", p.display()))?;
+        if meta.len() > crate::decrypt::server_key::MAX_KEY_FILE as u64 {
+            return Err(format!(
+                "{}: server key: {}",
+                p.display(),
+                crate::decrypt::server_key::KeyError::TooLarge
+            ));
+        }
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: cannot read the server key: {e}", p.display()))?;
+        keys.add(&bytes)
+            .map_err(|e| format!("{}: server key: {e}", p.display()))?;
+    }
+    Ok(keys)
 }
 
 /// The TLS key logs a pcapng capture carries in Decryption Secrets Blocks (none for other

@@ -4,10 +4,15 @@
 //! around the `pcap` crate: it hands raw frames to a callback and knows nothing of RDP.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod copies;
 pub mod extract;
 pub mod file;
 pub mod keys;
+pub mod netmon;
+pub mod netmon_read;
 pub mod pcapng;
+pub mod pcapng_meta;
+pub mod pcapng_walk;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests

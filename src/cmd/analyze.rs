@@ -65,6 +65,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             Some(_) => Keys {
                 capture: keys::capture_keylog(path),
                 files: keys::read_keylogs(&cfg.keylogs).unwrap_or_default(),
+                ..Default::default()
             },
             None => Keys::default(),
         };

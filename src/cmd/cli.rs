@@ -124,6 +124,12 @@ pub struct AnalysisArgs {
     /// Decryption Secrets Blocks are used without this. Keys never appear in any output.
     #[arg(long = "keylog", value_name = "FILE")]
     pub keylogs: Vec<PathBuf>,
+    /// The RDP server's certificate private key (RSA; PEM or DER, PKCS#1 or PKCS#8): sessions
+    /// with an RSA key exchange (TLS_RSA_WITH_*, as Windows servers still negotiate) are
+    /// decrypted without a key log (repeatable). ECDHE sessions cannot be: they need a key
+    /// log. The key never appears in any output.
+    #[arg(long = "server-key", value_name = "FILE")]
+    pub server_keys: Vec<PathBuf>,
 }
 
 impl AnalysisArgs {
@@ -148,6 +154,7 @@ impl AnalysisArgs {
     /// Check the key log files once: unreadable is an error; lines that are not key log
     /// lines are counted and said once.
     pub fn check_keylogs(&self) -> anyhow::Result<()> {
+        rdpscope::capture::keys::read_server_keys(&self.server_keys).map_err(anyhow::Error::msg)?;
         for p in &self.keylogs {
             let k = rdpscope::capture::keys::read_keylogs(std::slice::from_ref(p)).map_err(anyhow::Error::msg)?;
             let st = k.stats();
@@ -172,6 +179,7 @@ impl AnalysisArgs {
     pub fn config(&self) -> Config {
         let mut c = Config::default();
         c.keylogs.clone_from(&self.keylogs);
+        c.server_keys.clone_from(&self.server_keys);
         for p in &self.ports {
             if !c.server_ports.contains(p) {
                 c.server_ports.push(*p);

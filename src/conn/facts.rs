@@ -132,6 +132,19 @@ pub struct TlsFacts {
     pub app_records: Vec<AppRecord>,
     pub app_count: [u64; 2],
     pub app_bytes: [u64; 2],
+    /// With `--server-key` only: what decrypting an RSA key exchange needs.
+    pub rsa: RsaKx,
+}
+
+/// With `--server-key`: the handshake messages from the ClientHello to the ClientKeyExchange
+/// (the extended master secret hashes them; bounded by `decrypt::server_key::MAX_TRANSCRIPT`)
+/// and the ClientKeyExchange's encrypted premaster secret. Empty otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct RsaKx {
+    pub transcript: Vec<u8>,
+    /// The transcript went over its bound: it is incomplete.
+    pub transcript_cut: bool,
+    pub encrypted_premaster: Option<Vec<u8>>,
 }
 
 impl TlsFacts {

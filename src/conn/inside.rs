@@ -8,7 +8,7 @@ use crate::conn::ctx::Ctx;
 use crate::conn::event::{EventKind, InsideEvent};
 use crate::conn::facts::TlsFacts;
 use crate::conn::inside_facts::{DecryptionFacts, LicenseOutcome, Mechanism, MAX_ERROR_INFOS};
-use crate::decrypt::{Direction, HandshakeParams, KeySource, Keys, Plain};
+use crate::decrypt::{Direction, HandshakeParams, KeySource, Keys, Plain, Refusal, RsaExchange, Secrets, Stop};
 use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::credssp::{self, TsRequest};
@@ -60,7 +60,6 @@ impl DecryptState {
             let keys = keys.filter(|k| !k.is_empty())?;
             let (_, ch) = tls.client_hello.as_ref()?;
             let (_, sh) = tls.server_hello.as_ref()?;
-            let (source, secrets) = keys.get(&ch.random)?;
             let params = HandshakeParams {
                 version: sh.version.0,
                 cipher: sh.cipher,
@@ -68,18 +67,62 @@ impl DecryptState {
                 server_random: sh.random,
                 encrypt_then_mac: sh.encrypt_then_mac,
             };
-            *self = DecryptState::Active(Box::new(Decryptor {
-                dirs: [
-                    Direction::new(&params, Some(secrets), Side::Client),
-                    Direction::new(&params, Some(secrets), Side::Server),
-                ],
-                source,
-            }));
+            let dirs = match keys.get(&ch.random) {
+                Some((source, secrets)) => Some((source, both(&params, secrets))),
+                None if !keys.server.is_empty() => Some((KeySource::ServerKey, with_server_key(keys, tls, &params))),
+                None => None,
+            };
+            let (source, dirs) = dirs?;
+            *self = DecryptState::Active(Box::new(Decryptor { dirs, source }));
         }
         match self {
             DecryptState::Active(d) => Some(d),
             DecryptState::Unknown => None,
         }
+    }
+}
+
+fn both(params: &HandshakeParams, secrets: &Secrets) -> [Direction; 2] {
+    [
+        Direction::new(params, Some(secrets), Side::Client),
+        Direction::new(params, Some(secrets), Side::Server),
+    ]
+}
+
+/// No key log has the connection: the server's RSA key opens its premaster secret, or both
+/// directions say why it cannot (ECDHE's forward secrecy, another server's key, a
+/// ClientKeyExchange not captured).
+fn with_server_key(keys: &Keys, tls: &TlsFacts, params: &HandshakeParams) -> [Direction; 2] {
+    let refused = |stop: Stop| [Direction::refused(stop.clone()), Direction::refused(stop)];
+    let client_version = tls.client_hello.as_ref().map_or(0, |(_, ch)| ch.legacy_version.0);
+    let extended_master_secret = tls
+        .server_hello
+        .as_ref()
+        .is_some_and(|(_, sh)| sh.extended_master_secret);
+    let rsa = &tls.rsa;
+    let Some(epms) = rsa.encrypted_premaster.as_deref() else {
+        let forward_secret = !crate::decrypt::server_key::is_rsa_key_exchange(params.cipher);
+        return refused(if forward_secret {
+            Stop::ForwardSecrecy
+        } else {
+            Stop::NoPremaster
+        });
+    };
+    let x = RsaExchange {
+        version: params.version,
+        cipher: params.cipher,
+        client_version,
+        client_random: &params.client_random,
+        server_random: &params.server_random,
+        encrypted_premaster: epms,
+        extended_master_secret,
+        transcript: (!rsa.transcript_cut).then_some(rsa.transcript.as_slice()),
+    };
+    match keys.server.secrets(&x) {
+        Ok(secrets) => both(params, &secrets),
+        Err(Refusal::ForwardSecrecy) => refused(Stop::ForwardSecrecy),
+        Err(Refusal::NoKeyOpens) => refused(Stop::ServerKeyMismatch),
+        Err(Refusal::NoTranscript) => refused(Stop::NoPremaster),
     }
 }
 

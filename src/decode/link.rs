@@ -14,6 +14,8 @@ pub enum LinkType {
     LinuxSll2,
     /// Raw IP with the version taken from the first nibble.
     RawIp,
+    /// IEEE 802.11 frames without radio header (Wi-Fi in Network Monitor captures).
+    Ieee80211,
 }
 
 impl LinkType {
@@ -26,8 +28,21 @@ impl LinkType {
             // DLT_RAW is 12 on most systems and 14 on OpenBSD; 101 is LINKTYPE_RAW when not
             // mapped; 228/229 are raw IPv4/IPv6.
             12 | 14 | 101 | 228 | 229 => LinkType::RawIp,
+            105 => LinkType::Ieee80211,
             _ => return None,
         })
+    }
+
+    /// libpcap's DLT for this link type (for BPF and for files written).
+    pub fn dlt(self) -> i32 {
+        match self {
+            LinkType::Ethernet => 1,
+            LinkType::Null => 0,
+            LinkType::LinuxSll => 113,
+            LinkType::LinuxSll2 => 276,
+            LinkType::RawIp => 12,
+            LinkType::Ieee80211 => 105,
+        }
     }
 }
 
@@ -59,5 +74,33 @@ pub fn strip(link: LinkType, data: &[u8]) -> Option<Inner<'_>> {
             Some(Inner::EtherType(EtherType(u16::from_be_bytes(proto)), data.get(20..)?))
         }
         LinkType::RawIp => Some(Inner::Ip(data)),
+        LinkType::Ieee80211 => wifi_data(data),
     }
+}
+
+/// An 802.11 data frame's payload behind its LLC/SNAP header (IEEE 802.11-2020 9.2.4 and
+/// 9.3.2.1, RFC 1042 encapsulation). Management, control, null-data and protected frames
+/// carry no readable IP: `None`.
+fn wifi_data(data: &[u8]) -> Option<Inner<'_>> {
+    let fc = u16::from_le_bytes(<[u8; 2]>::try_from(data.get(0..2)?).ok()?);
+    let (kind, subtype) = ((fc >> 2) & 3, (fc >> 4) & 0xF);
+    // Type 2 is data; subtypes with bit 2 set have no payload; bit 14 is Protected Frame.
+    if kind != 2 || subtype & 0x4 != 0 || fc & 0x4000 != 0 {
+        return None;
+    }
+    // Address 4 when both To DS and From DS are set; QoS Control for QoS subtypes; HT
+    // Control when a QoS frame has the +HTC/Order bit.
+    let mut len = if fc & 0x0300 == 0x0300 { 30 } else { 24 };
+    if subtype & 0x8 != 0 {
+        len += 2;
+        if fc & 0x8000 != 0 {
+            len += 4;
+        }
+    }
+    let llc = data.get(len..len + 8)?;
+    if llc.get(0..6)? != [0xAA, 0xAA, 0x03, 0, 0, 0] {
+        return None;
+    }
+    let proto = u16::from_be_bytes(<[u8; 2]>::try_from(llc.get(6..8)?).ok()?);
+    Some(Inner::EtherType(EtherType(proto), data.get(len + 8..)?))
 }

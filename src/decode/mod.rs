@@ -213,4 +213,29 @@ mod tests {
         assert!(decode(LinkType::RawIp, ip, ip.len() as u32).is_ok());
         assert!(decode(LinkType::RawIp, &[0x45], 1).is_err());
     }
+
+    #[test]
+    fn wifi_data_frames_only() {
+        let f = tcp_frame(b"x");
+        let ip = &f[18..];
+        // QoS data, To DS: 26-byte header, then LLC/SNAP with IPv4.
+        let mut w = vec![0x88, 0x01];
+        w.extend([0; 24]);
+        w.extend([0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]);
+        w.extend_from_slice(ip);
+        let p = decode(LinkType::Ieee80211, &w, w.len() as u32).unwrap();
+        assert_eq!(p.payload, b"x");
+        // Plain data, both DS bits: four addresses (30 bytes).
+        let mut w4 = vec![0x08, 0x03];
+        w4.extend([0; 28]);
+        w4.extend_from_slice(&w[26..]);
+        assert!(decode(LinkType::Ieee80211, &w4, w4.len() as u32).is_ok());
+        // Protected, management, null-data and cut frames are not read.
+        for (i, v) in [(1, 0x41u8), (0, 0x80), (0, 0xC8)] {
+            let mut x = w.clone();
+            x[i] = v;
+            assert!(decode(LinkType::Ieee80211, &x, x.len() as u32).is_err(), "{i} {v:#x}");
+        }
+        assert!(decode(LinkType::Ieee80211, &w[..30], 30).is_err());
+    }
 }

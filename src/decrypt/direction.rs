@@ -73,6 +73,16 @@ pub enum Stop {
     /// are skipped until one authenticates with the first application key (see `tls13`).
     #[error("record {record} skipped: no handshake traffic secret in the key log")]
     HandshakeRecordSkipped { record: u64 },
+    /// `--server-key` on an ECDHE/DHE or TLS 1.3 session: its premaster never travelled.
+    #[error("ECDHE key exchange (forward secrecy): the server's key cannot decrypt this session; a key log is needed")]
+    ForwardSecrecy,
+    /// `--server-key` and an RSA key exchange, but no key opens the premaster secret.
+    #[error("no --server-key opens this session's premaster secret (another server's key, or a premaster the server replaced by a random one and the handshake failed)")]
+    ServerKeyMismatch,
+    /// `--server-key`, an RSA key exchange, but no ClientKeyExchange (or not the whole
+    /// handshake, with extended_master_secret) was captured.
+    #[error("the ClientKeyExchange or the handshake the extended master secret needs was not captured whole")]
+    NoPremaster,
 }
 
 impl Stop {
@@ -89,6 +99,9 @@ impl Stop {
             Stop::NoInnerContentType { .. } => "no_inner_content_type",
             Stop::UnexpectedContentType { .. } => "unexpected_content_type",
             Stop::HandshakeRecordSkipped { .. } => "handshake_record_skipped",
+            Stop::ForwardSecrecy => "forward_secrecy",
+            Stop::ServerKeyMismatch => "server_key_mismatch",
+            Stop::NoPremaster => "no_premaster",
         }
     }
 
@@ -142,6 +155,15 @@ impl Direction {
             state,
             records: 0,
             suite,
+        }
+    }
+
+    /// A direction that decrypts nothing, for the reason given (a server key that cannot).
+    pub fn refused(stop: Stop) -> Direction {
+        Direction {
+            state: State::Stopped(stop),
+            records: 0,
+            suite: None,
         }
     }
 

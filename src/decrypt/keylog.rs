@@ -121,6 +121,15 @@ impl Secrets {
         ]
     }
 
+    /// The secrets of a TLS ≤ 1.2 master secret recomputed from the server's key
+    /// (`server_key`), as a CLIENT_RANDOM line would give them.
+    pub(crate) fn with_master(master: &[u8]) -> Option<Secrets> {
+        Some(Secrets {
+            master: Some(Secret::new(master)?),
+            ..Default::default()
+        })
+    }
+
     /// Whether a TLS ≤ 1.2 master secret is present.
     pub fn has_master_secret(&self) -> bool {
         self.master.is_some()

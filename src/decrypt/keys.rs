@@ -2,6 +2,7 @@
 //! Blocks or `--keylog` files. A connection's record says which one unlocked it.
 
 use super::keylog::{KeyLog, Secrets};
+use super::server_key::ServerKeys;
 
 /// Where a connection's keys came from (the record's `decryption.keys`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +11,8 @@ pub enum KeySource {
     Capture,
     /// A `--keylog` file.
     Keylog,
+    /// A `--server-key`: the premaster secret of an RSA key exchange, decrypted.
+    ServerKey,
 }
 
 impl KeySource {
@@ -17,6 +20,7 @@ impl KeySource {
         match self {
             KeySource::Capture => "capture",
             KeySource::Keylog => "keylog",
+            KeySource::ServerKey => "server_key",
         }
     }
 }
@@ -25,6 +29,8 @@ impl KeySource {
 pub struct Keys {
     pub capture: KeyLog,
     pub files: KeyLog,
+    /// `--server-key` RSA keys (tried when no key log has the connection).
+    pub server: ServerKeys,
 }
 
 impl Keys {
@@ -37,6 +43,6 @@ impl Keys {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.capture.is_empty() && self.files.is_empty()
+        self.capture.is_empty() && self.files.is_empty() && self.server.is_empty()
     }
 }

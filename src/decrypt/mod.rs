@@ -20,6 +20,7 @@ pub mod dsb;
 mod kdf;
 pub mod keylog;
 mod keys;
+pub mod server_key;
 mod session;
 mod tls12;
 mod tls13;
@@ -28,6 +29,7 @@ pub use cipher::{suite_name, supported};
 pub use direction::{Direction, HandshakeParams, Plain, Stop, MAX_FRAGMENT_LEN};
 pub use keylog::{KeyLog, KeyLogStats, Secrets, MAX_KEYLOG_ENTRIES};
 pub use keys::{KeySource, Keys};
+pub use server_key::{Refusal, RsaExchange, ServerKeys};
 pub use session::Session;
 pub use tls13::MAX_SKIPPED_HANDSHAKE_RECORDS;
 

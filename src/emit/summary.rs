@@ -26,6 +26,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileSummary {
     pub file: String,
+    /// The file's format ("pcap", "pcapng", "netmon1", "netmon2"); null when unreadable.
+    pub format: Option<&'static str>,
     pub frames: u64,
     pub frames_analyzed: u64,
     pub stats: Stats,

@@ -20,13 +20,7 @@ pub struct FrameStore {
 }
 
 fn dlt(link: LinkType) -> i32 {
-    match link {
-        LinkType::Ethernet => 1,
-        LinkType::Null => 0,
-        LinkType::LinuxSll => 113,
-        LinkType::LinuxSll2 => 276,
-        LinkType::RawIp => 12,
-    }
+    link.dlt()
 }
 
 impl FrameStore {

@@ -147,6 +147,7 @@ pub fn spawn(opts: Options) -> Handle {
         if let Some(f) = &file {
             analyzer.keys_mut().capture = keys::capture_keylog(std::path::Path::new(f));
         }
+        analyzer.keys_mut().server = keys::read_server_keys(&cfg.server_keys).unwrap_or_default();
         emit.set_file(file);
         let keylogs = cfg.keylogs.iter().cloned().map(keys::Follower::new).collect();
         let mut e = Worker {

@@ -106,6 +106,9 @@ pub struct ServerHello {
     pub hello_retry_request: bool,
     /// The server echoed encrypt_then_mac (RFC 7366 §2): CBC records are MACed after encryption.
     pub encrypt_then_mac: bool,
+    /// The server echoed extended_master_secret (RFC 7627 §5.2): the master secret hashes the
+    /// handshake.
+    pub extended_master_secret: bool,
 }
 
 /// What one handshake message told us.
@@ -203,6 +206,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             // Read from the raw list: tls-parser 0.12 maps a ServerHello's extension 21
             // (padding) to EncryptThenMac and leaves the real one, 22, unknown.
             let encrypt_then_mac = sh.ext.is_some_and(|e| has_extension(e, EXT_ENCRYPT_THEN_MAC));
+            let extended_master_secret = sh.ext.is_some_and(|e| has_extension(e, EXT_EXTENDED_MASTER_SECRET));
             if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
                 for ext in exts {
                     if let TlsExtension::SupportedVersions(v) = ext {
@@ -219,6 +223,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 cipher: sh.cipher.0,
                 hello_retry_request: sh.random == HRR_RANDOM,
                 encrypt_then_mac,
+                extended_master_secret,
             })
         }
         TlsMessageHandshake::ServerHelloV13Draft18(sh) => Handshake::ServerHello(ServerHello {
@@ -228,6 +233,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             cipher: sh.cipher.0,
             hello_retry_request: false,
             encrypt_then_mac: false,
+            extended_master_secret: false,
         }),
         TlsMessageHandshake::Certificate(c) => Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect()),
         TlsMessageHandshake::ServerKeyExchange(_) => Handshake::ServerKeyExchange,
@@ -242,6 +248,8 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
 
 /// encrypt_then_mac (RFC 7366 §2).
 const EXT_ENCRYPT_THEN_MAC: u16 = 22;
+/// extended_master_secret (RFC 7627 §5.1).
+const EXT_EXTENDED_MASTER_SECRET: u16 = 23;
 
 /// Whether a raw extension list (type u16, length u16, data) holds extension `ty`.
 fn has_extension(mut ext: &[u8], ty: u16) -> bool {

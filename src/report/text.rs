@@ -143,10 +143,28 @@ const KEYS_HINT: &str = "to read the reason itself: give rdpscope the client's T
 /// (`decrypted: ...`, `nla: ...`, `session: ...`); shared with the TUI's detail pane.
 pub fn inside_lines(r: &ConnectionRecord) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(d) = &r.decryption {
+    if let Some(d) = r
+        .decryption
+        .as_ref()
+        .filter(|d| d.keys == "server_key" && d.records.client + d.records.server == 0)
+    {
+        // The server key could not open this session: one line saying why and what would.
+        let why = d.stopped.as_deref().unwrap_or_default();
+        lines.push(if why.starts_with("forward_secrecy") {
+            "not decrypted: ECDHE key exchange (forward secrecy): the server's key cannot decrypt it; a key log of the client is needed (--keylog)".to_string()
+        } else if why.starts_with("server_key_mismatch") {
+            "not decrypted: no --server-key opens this session's premaster secret (another server's key, or the server refused the premaster)".to_string()
+        } else {
+            format!("not decrypted with the server key: {why}")
+        });
+    } else if let Some(d) = &r.decryption {
         lines.push(format!(
             "decrypted: keys from the {}, {} client / {} server records{}",
-            if d.keys == "capture" { "capture" } else { "key log" },
+            match d.keys {
+                "capture" => "capture",
+                "server_key" => "server's key (RSA key exchange)",
+                _ => "key log",
+            },
             d.records.client,
             d.records.server,
             d.stopped
@@ -424,6 +442,36 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         }
         if f.stats.snaplen_cut_frames > 0 {
             line.push_str(&format!(", {} frames cut by the snaplen", f.stats.snaplen_cut_frames));
+        }
+        if f.stats.metadata_records > 0 {
+            line.push_str(&format!(
+                ", {} Network Monitor metadata records skipped",
+                f.stats.metadata_records
+            ));
+        }
+        if f.stats.component_copies > 0 {
+            line.push_str(&format!(
+                ", {} copies of packets logged again by other networking components (pktmon) analyzed once",
+                f.stats.component_copies
+            ));
+        }
+        if f.stats.pktmon_drops > 0 {
+            line.push_str(&format!(
+                ", {} packets marked dropped by pktmon (frames {})",
+                f.stats.pktmon_drops,
+                f.stats
+                    .pktmon_drop_frames
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if f.stats.unsupported_link_frames > 0 {
+            line.push_str(&format!(
+                ", {} frames of an unsupported media type skipped",
+                f.stats.unsupported_link_frames
+            ));
         }
         writeln!(out, "{line}")?;
         for flood in &f.stats.syn_floods {

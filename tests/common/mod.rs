@@ -117,3 +117,34 @@ pub fn analyze(path: &Path, cfg: &Config) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// tshark's values of `field` in the frames matching `filter`, as (frame, value) pairs, one per
+/// occurrence; `opts` (e.g. `-o`, a key preference) go before the filter. RDP on 3389 is TLS.
+pub fn tshark_pairs(capture: &Path, opts: &[String], filter: &str, field: &str) -> Vec<(u64, String)> {
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(["-d", "tcp.port==3389,tls"])
+        .args(opts)
+        .args(["-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"])
+        .args(["-e", "frame.number", "-e", field])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark {filter}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .flat_map(|l| {
+            let (frame, values) = l.split_once('\t').unwrap_or((l, ""));
+            let frame: u64 = frame.parse().expect("frame number");
+            values
+                .split('|')
+                .filter(|v| !v.is_empty())
+                .map(move |v| (frame, v.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

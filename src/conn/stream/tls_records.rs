@@ -25,11 +25,16 @@ impl StreamDecoder {
         } else {
             ct != tls::CT_CHANGE_CIPHER_SPEC && side.of(&t.change_cipher_spec).is_some()
         };
-        protected
+        let go = protected
             && ctx
                 .decrypt
                 .get(ctx.keys, &ctx.facts.tls)
-                .is_some_and(|d| !d.stopped(side))
+                .is_some_and(|d| !d.stopped(side));
+        if protected && !ctx.facts.tls.rsa.transcript.is_empty() {
+            // The decryptor is made (or never will be): the handshake bytes are not needed.
+            ctx.facts.tls.rsa.transcript = Vec::new();
+        }
+        go
     }
 
     pub(super) fn record(&mut self, side: Side, at: At, h: RecordHeader, body: &[u8], ctx: &mut Ctx<'_>) {
@@ -183,6 +188,37 @@ impl StreamDecoder {
                 Ok(m) => tls_handshake::record(side, at, m, ctx),
                 Err(_) => ctx.anomaly(at, side, "TLS handshake message does not parse"),
             }
+            if !ctx.cfg.server_keys.is_empty() {
+                keep_for_server_key(side, &msg, ctx);
+            }
         }
+    }
+}
+
+/// With `--server-key`: the handshake bytes up to the ClientKeyExchange and its encrypted
+/// premaster secret (RFC 5246 §7.4.7.1: a 2-byte length, then the RSA ciphertext).
+fn keep_for_server_key(side: Side, msg: &[u8], ctx: &mut Ctx<'_>) {
+    const CLIENT_KEY_EXCHANGE: u8 = 16;
+    let tls13 = ctx.facts.tls.is_tls13();
+    let started = ctx.facts.tls.client_hello.is_some();
+    let rsa = &mut ctx.facts.tls.rsa;
+    if rsa.encrypted_premaster.is_some() || !started {
+        return;
+    }
+    if tls13 {
+        // No RSA key exchange in TLS 1.3: nothing to keep.
+        rsa.transcript = Vec::new();
+        rsa.transcript_cut = true;
+        return;
+    }
+    if rsa.transcript.len() + msg.len() > crate::decrypt::server_key::MAX_TRANSCRIPT {
+        rsa.transcript_cut = true;
+        rsa.transcript = Vec::new();
+    } else if !rsa.transcript_cut {
+        rsa.transcript.extend_from_slice(msg);
+    }
+    if side == Side::Client && msg.first() == Some(&CLIENT_KEY_EXCHANGE) {
+        let epms = msg.get(6..).filter(|e| e.len() <= 2048).unwrap_or_default();
+        rsa.encrypted_premaster = Some(epms.to_vec());
     }
 }
