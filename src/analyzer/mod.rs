@@ -450,7 +450,18 @@ impl Analyzer {
             c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
         }
         self.open_ids.remove(&c.id);
+        // A gateway leg's tunnel carried an RDP connection: it is reported as one of its
+        // own, right after its leg.
+        let inner = c.take_inner(self.next_id);
         self.finished.push(Finished::Tcp(c));
+        if let Some(mut i) = inner {
+            self.next_id += 1;
+            self.stats.tcp_connections += 1;
+            if !self.kdc.is_empty() {
+                i.facts.inside.kerberos = self.kdc.for_client(i.client.ip, i.first.ts, i.last.ts);
+            }
+            self.finished.push(Finished::Tcp(Box::new(i)));
+        }
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
