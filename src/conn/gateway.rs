@@ -3,7 +3,8 @@
 //! (proto::websocket), whose payloads, or a legacy channel's body, are cut into MS-TSGU
 //! packets (proto::tsgu). What each says goes to the gateway facts; DATA packets feed the
 //! inner RDP connection (conn::inner); KDC proxy bodies are read as MS-KKDCP messages.
-//! HTTP/2 is recognised by its preface and not decoded further. Buffers are bounded: a
+//! HTTP/2 (a KDC proxy's) is cut into frames: DATA payloads are read as MS-KKDCP messages;
+//! HPACK header blocks are not decoded, so an HTTP/2 status is not known. Buffers are bounded: a
 //! unit beyond the bound, or garbage, ends the side with an anomaly.
 
 use crate::conn::ctx::Ctx;
@@ -15,10 +16,9 @@ use crate::flow::tcp::At;
 use crate::flow::Side;
 use crate::proto::http::{self, Body};
 use crate::proto::tsgu::{self, Packet};
+use crate::proto::h2::{self, PREFACE as H2_PREFACE};
 use crate::proto::{kkdcp, websocket, ParseError};
 
-/// The HTTP/2 connection preface (RFC 9113 §3.4).
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// A KDC proxy body larger than this is skipped, not read.
 const MAX_KDC_BODY: u64 = 64 * 1024;
 
@@ -33,6 +33,8 @@ enum Mode {
     /// A body running until the connection closes.
     UntilClose { read: Sink },
     WebSocket,
+    /// HTTP/2 frames (after the client's preface).
+    H2,
     Done,
 }
 
@@ -114,6 +116,7 @@ impl GatewayStream {
                 Mode::Chunked { left, read } => self.chunked(side, at, rest, left, read, ctx),
                 Mode::UntilClose { read } => Some(self.body(side, at, rest, u64::MAX, read, ctx)),
                 Mode::WebSocket => self.ws_frame(side, at, rest, ctx),
+                Mode::H2 => self.h2_frame(side, at, rest, ctx),
             };
             match step {
                 Some(n) => pos += n,
@@ -139,17 +142,21 @@ impl GatewayStream {
 
     /// An HTTP head (or the HTTP/2 preface); `None` when more bytes are needed.
     fn head(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
-        let gw = gw(ctx);
         let n = H2_PREFACE.len().min(rest.len());
         if side == Side::Client && rest.get(..n) == H2_PREFACE.get(..n) {
             if n < H2_PREFACE.len() {
                 return None;
             }
-            gw.h2 = true;
-            // HTTP/2 frames are HPACK-compressed: recognised, not decoded.
-            self.set_mode(Side::Client, Mode::Done);
-            self.set_mode(Side::Server, Mode::Done);
-            return Some(rest.len());
+            gw(ctx).h2 = true;
+            self.set_mode(Side::Client, Mode::H2);
+            return Some(n);
+        }
+        // The server of an `h2` connection may send its SETTINGS before the client's preface.
+        let alpn_h2 = ctx.facts.tls.server_hello.as_ref().and_then(|(_, h)| h.alpn) == Some(crate::proto::tls::Alpn::H2);
+        if side == Side::Server && (alpn_h2 || gw(ctx).h2) {
+            gw(ctx).h2 = true;
+            self.set_mode(Side::Server, Mode::H2);
+            return Some(0);
         }
         let r = match side {
             Side::Client => http::parse_request(rest).map(|(q, n)| (self.request(at, q, ctx), n)),
@@ -221,6 +228,9 @@ impl GatewayStream {
             x.status = Some((at, r.status, r.reason.clone()));
         }
         let ok = (200..300).contains(&r.status);
+        if gw.role == Role::KdcProxy && !ok {
+            gw.kdc_not_answered = gw.kdc_not_answered.saturating_add(1);
+        }
         let sink = match gw.role {
             Role::KdcProxy if ok => Sink::Kdc,
             Role::Gateway if ok && gw.transport == Some(Transport::Http) => Sink::Tsgu,
@@ -491,6 +501,46 @@ impl GatewayStream {
     fn inner_data(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
         let inner = self.inner.get_or_insert_with(|| Box::new(Inner::new(at)));
         inner.feed(side, at, Chunk::Data(d), ctx.cfg, ctx.keys);
+    }
+}
+
+impl GatewayStream {
+    /// One HTTP/2 frame: DATA payloads are collected per side until END_STREAM, then read
+    /// as a KDC-PROXY-MESSAGE; other frames are skipped.
+    fn h2_frame(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
+        let h = match h2::parse_header(rest) {
+            Ok(h) => h,
+            Err(ParseError::Incomplete) => return None,
+            Err(ParseError::Malformed(what)) => return self.fail(side, at, what, ctx),
+        };
+        let total = h2::FRAME_HEADER_LEN + h.length;
+        let payload = rest.get(h2::FRAME_HEADER_LEN..total)?;
+        if h.frame_type == h2::TYPE_DATA {
+            let Ok(data) = h2::data_payload(&h, payload) else {
+                return self.fail(side, at, "HTTP/2 DATA padding longer than the frame", ctx);
+            };
+            self.sink(side, at, Sink::Kdc, data, ctx);
+        }
+        if h.frame_type <= h2::TYPE_HEADERS && h.flags & h2::FLAG_END_STREAM != 0 {
+            if side.of(&self.sides).body.is_empty() {
+                return Some(total);
+            }
+            let body = std::mem::take(&mut side.of_mut(&mut self.sides).body);
+            match kkdcp::parse(&body) {
+                Ok(_) => {
+                    gw(ctx).role = Role::KdcProxy;
+                    side.of_mut(&mut self.sides).body = body;
+                    self.body_done(side, at, Sink::Kdc, ctx);
+                }
+                // Not Kerberos: from the server of a KDC proxy, an error page.
+                Err(_) if side == Side::Server && gw(ctx).role == Role::KdcProxy => {
+                    let g = gw(ctx);
+                    g.kdc_not_answered = g.kdc_not_answered.saturating_add(1);
+                }
+                Err(_) => {}
+            }
+        }
+        Some(total)
     }
 }
 

@@ -99,6 +99,9 @@ pub struct GatewayFacts {
     /// WebSocket Close frame: when, from whom, its status code.
     pub ws_close: Option<(At, Side, Option<u16>)>,
     pub kdc: Vec<KdcMessage>,
+    /// KDC proxy requests answered by something that is not a Kerberos message (an HTTP
+    /// error page: 503 when the gateway has no KDC proxy).
+    pub kdc_not_answered: u32,
     /// Ids of the inner RDP connections (set when the leg is finished).
     pub inner: Vec<u64>,
 }

@@ -33,6 +33,7 @@ pub mod cert;
 pub mod credssp;
 pub mod der;
 pub mod errinfo;
+pub mod h2;
 pub mod http;
 pub mod http_connect;
 pub mod kerberos;
