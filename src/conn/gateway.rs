@@ -230,6 +230,7 @@ impl GatewayStream {
         let ok = (200..300).contains(&r.status);
         if gw.role == Role::KdcProxy && !ok {
             gw.kdc_not_answered = gw.kdc_not_answered.saturating_add(1);
+            gw.kdc_not_answered_at.get_or_insert(at);
         }
         let sink = match gw.role {
             Role::KdcProxy if ok => Sink::Kdc,
@@ -536,6 +537,7 @@ impl GatewayStream {
                 Err(_) if side == Side::Server && gw(ctx).role == Role::KdcProxy => {
                     let g = gw(ctx);
                     g.kdc_not_answered = g.kdc_not_answered.saturating_add(1);
+                    g.kdc_not_answered_at.get_or_insert(at);
                 }
                 Err(_) => {}
             }

@@ -102,6 +102,8 @@ pub struct GatewayFacts {
     /// KDC proxy requests answered by something that is not a Kerberos message (an HTTP
     /// error page: 503 when the gateway has no KDC proxy).
     pub kdc_not_answered: u32,
+    /// The first such answer.
+    pub kdc_not_answered_at: Option<At>,
     /// Ids of the inner RDP connections (set when the leg is finished).
     pub inner: Vec<u64>,
 }
