@@ -465,7 +465,7 @@ impl Analyzer {
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
-        if !self.cfg.is_server_port(src.port) && !self.cfg.is_server_port(dst.port) {
+        if !self.cfg.is_udp_server_port(src.port) && !self.cfg.is_udp_server_port(dst.port) {
             if src.port == kerberos::KERBEROS_PORT || dst.port == kerberos::KERBEROS_PORT {
                 self.kdc.on_packet(at, src, dst, payload, false);
             }
@@ -478,7 +478,7 @@ impl Analyzer {
             f.on_datagram(side, at, payload, &self.cfg);
             return;
         }
-        let (client, server) = if self.cfg.is_server_port(dst.port) {
+        let (client, server) = if self.cfg.is_udp_server_port(dst.port) {
             (src, dst)
         } else {
             (dst, src)

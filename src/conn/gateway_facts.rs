@@ -127,8 +127,8 @@ pub fn auth_facts(a: &AuthHeader) -> AuthFacts {
         Some(AuthMessage::Ntlm(m)) => {
             f.mechanism = Some("ntlm");
             if let NtlmMessage::Authenticate(x) = m {
-                f.user = Some(x.user.clone());
-                f.domain = Some(x.domain.clone());
+                f.user = Some(x.user.clone()).filter(|u| !u.is_empty());
+                f.domain = Some(x.domain.clone()).filter(|d| !d.is_empty());
             }
         }
         Some(AuthMessage::Kerberos(g)) => {

@@ -158,3 +158,74 @@ impl ViaGatewayRecord {
         }
     }
 }
+
+impl GatewayRecord {
+    /// One line for the text report: role, transport, HTTP exchanges, login, tunnel steps,
+    /// the channel's target and the inner connections.
+    pub fn summary(&self) -> String {
+        let mut s = vec![self.role.to_string()];
+        if let Some(t) = self.transport {
+            s.push(format!("transport {t}"));
+        }
+        for h in &self.http {
+            let answer = match (h.status, &h.reason) {
+                (Some(c), Some(r)) => format!(" -> {c} {r}"),
+                _ => " -> no answer".into(),
+            };
+            s.push(format!("{} {}{answer} (#{})", h.method, h.path, h.frame));
+        }
+        if let Some(a) = &self.auth {
+            let mut l = format!("auth {}", a.scheme);
+            if let Some(m) = a.mechanism {
+                l.push_str(&format!("/{m}"));
+            }
+            match (&a.domain, &a.user) {
+                (Some(d), Some(u)) => l.push_str(&format!(" {d}\\{u}")),
+                (None, Some(u)) => l.push_str(&format!(" {u}")),
+                (Some(d), None) => l.push_str(&format!(" realm {d}")),
+                (None, None) => {}
+            }
+            s.push(l);
+        }
+        for (what, st) in [("tunnel", &self.tunnel), ("tunnel auth", &self.tunnel_auth)] {
+            if let Some(x) = st {
+                s.push(format!("{what} {} (#{})", x.name, x.frame));
+            }
+        }
+        if let Some(c) = &self.channel {
+            let mut l = String::from("channel");
+            if let Some(t) = &c.target {
+                l.push_str(&format!(" to {}:{}", t.host, t.port));
+            }
+            if let (Some(n), Some(f)) = (&c.name, c.frame) {
+                l.push_str(&format!(" {n} (#{f})"));
+            }
+            s.push(l);
+        }
+        if !self.inner.is_empty() {
+            let ids: Vec<String> = self.inner.iter().map(|i| format!("#{i}")).collect();
+            s.push(format!("carries {}", ids.join(" ")));
+        }
+        if !self.kdc.is_empty() {
+            let k: Vec<String> = self
+                .kdc
+                .iter()
+                .map(|k| match &k.error {
+                    Some(e) => format!("{} {e} (#{})", k.message, k.frame),
+                    None => format!("{} (#{})", k.message, k.frame),
+                })
+                .collect();
+            s.push(format!("kerberos {}", k.join(", ")));
+        }
+        s.join(", ")
+    }
+}
+
+impl ViaGatewayRecord {
+    pub fn summary(&self) -> String {
+        match &self.target {
+            Some(t) => format!("RD Gateway leg #{} to {}:{}", self.id, t.host, t.port),
+            None => format!("RD Gateway leg #{}", self.id),
+        }
+    }
+}
