@@ -48,7 +48,18 @@ fn tshark_http(path: &Path) -> Vec<(u64, u64, String)> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
-        .args(["-Y", "http.response", "-T", "fields", "-e", "frame.number", "-e", "http.response.code", "-e", "http.response.phrase"])
+        .args([
+            "-Y",
+            "http.response",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "http.response.code",
+            "-e",
+            "http.response.phrase",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -67,7 +78,11 @@ fn our_http(rs: &[Value]) -> Vec<(u64, u64, String)> {
         for h in r["gateway"]["http"].as_array().into_iter().flatten() {
             if let Some(s) = h["status"].as_u64() {
                 // The response's frame is the next HTTP answer after the request's frame.
-                v.push((h["frame"].as_u64().unwrap(), s, h["reason"].as_str().unwrap().to_string()));
+                v.push((
+                    h["frame"].as_u64().unwrap(),
+                    s,
+                    h["reason"].as_str().unwrap().to_string(),
+                ));
             }
         }
     }
@@ -79,10 +94,20 @@ fn tshark_alpn(path: &Path) -> Vec<String> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
-        .args(["-Y", "tls.handshake.type == 2", "-T", "fields", "-e", "tls.handshake.extensions_alpn_str"])
+        .args([
+            "-Y",
+            "tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-e",
+            "tls.handshake.extensions_alpn_str",
+        ])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -120,7 +145,13 @@ fn kerberos_gateway_login_and_kdc_proxy() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["frame"].as_u64().unwrap(), k["message"].as_str().unwrap(), k["error"].as_str()))
+        .map(|k| {
+            (
+                k["frame"].as_u64().unwrap(),
+                k["message"].as_str().unwrap(),
+                k["error"].as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         msgs,
@@ -148,7 +179,13 @@ fn kerberos_gateway_login_and_kdc_proxy() {
     assert_eq!(inner["outcome"], "success");
     assert!(codes(inner).contains(&"via_gateway".to_string()));
 
-    assert_eq!(our_http(&rs), tshark_http(&path).iter().map(|(f, s, r)| (f - 2, *s, r.clone())).collect::<Vec<_>>());
+    assert_eq!(
+        our_http(&rs),
+        tshark_http(&path)
+            .iter()
+            .map(|(f, s, r)| (f - 2, *s, r.clone()))
+            .collect::<Vec<_>>()
+    );
     // The tunnel's server selects no ALPN; the KDC proxy's selects h2.
     assert_eq!(tshark_alpn(&path), vec![String::new(), "h2".to_string()]);
     assert_eq!(leg["tls"]["alpn"], Value::Null);
@@ -186,9 +223,15 @@ fn ntlm_gateway_login_after_kdc_proxy_503() {
     assert_eq!(rs[3]["via_gateway"]["id"], 1);
     assert_eq!(rs[3]["outcome"], "success");
     let th = tshark_http(&path);
-    assert_eq!(th.iter().map(|(f, s, r)| (*f, *s, r.as_str())).collect::<Vec<_>>(), vec![(53, 401, "Unauthorized"), (56, 101, "Switching Protocols")]);
+    assert_eq!(
+        th.iter().map(|(f, s, r)| (*f, *s, r.as_str())).collect::<Vec<_>>(),
+        vec![(53, 401, "Unauthorized"), (56, 101, "Switching Protocols")]
+    );
     // Our exchange is listed at its request's frame; the answers are the next frames.
-    assert_eq!(our_http(&rs).iter().map(|x| x.1).collect::<Vec<_>>(), th.iter().map(|x| x.1).collect::<Vec<_>>());
+    assert_eq!(
+        our_http(&rs).iter().map(|x| x.1).collect::<Vec<_>>(),
+        th.iter().map(|x| x.1).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -220,6 +263,8 @@ fn without_keys_legs_are_https_not_failed_rdp() {
             assert_eq!(r["tls"]["cipher"]["name"], "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
         }
         assert!(rs.iter().any(|r| r["tls"]["alpn"] == "h2"));
-        assert!(rs.iter().any(|r| r["tls"]["alpn_offered"] == serde_json::json!(["h2", "http/1.1"])));
+        assert!(rs
+            .iter()
+            .any(|r| r["tls"]["alpn_offered"] == serde_json::json!(["h2", "http/1.1"])));
     }
 }

@@ -9,14 +9,16 @@
 
 use crate::conn::ctx::Ctx;
 use crate::conn::event::{EventKind, InsideEvent};
-use crate::conn::gateway_facts::{self, GatewayFacts, HttpExchange, KdcMessage, Role, Step, Transport, MAX_HTTP, MAX_KDC};
+use crate::conn::gateway_facts::{
+    self, GatewayFacts, HttpExchange, KdcMessage, Role, Step, Transport, MAX_HTTP, MAX_KDC,
+};
 use crate::conn::inner::Inner;
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
+use crate::proto::h2::{self, PREFACE as H2_PREFACE};
 use crate::proto::http::{self, Body};
 use crate::proto::tsgu::{self, Packet};
-use crate::proto::h2::{self, PREFACE as H2_PREFACE};
 use crate::proto::{kkdcp, websocket, ParseError};
 
 /// A KDC proxy body larger than this is skipped, not read.
@@ -27,11 +29,19 @@ enum Mode {
     #[default]
     Head,
     /// A body of this many bytes still to come: read (`read`) or skipped.
-    Body { left: u64, read: Sink },
+    Body {
+        left: u64,
+        read: Sink,
+    },
     /// A chunked body: in a chunk (`left` bytes) or between chunks.
-    Chunked { left: u64, read: Sink },
+    Chunked {
+        left: u64,
+        read: Sink,
+    },
     /// A body running until the connection closes.
-    UntilClose { read: Sink },
+    UntilClose {
+        read: Sink,
+    },
     WebSocket,
     /// HTTP/2 frames (after the client's preface).
     H2,
@@ -69,7 +79,10 @@ pub struct GatewayStream {
 
 impl GatewayStream {
     pub fn buffered(&self) -> usize {
-        self.sides.iter().map(|s| s.buf.len() + s.tsgu.len() + s.body.len()).sum::<usize>()
+        self.sides
+            .iter()
+            .map(|s| s.buf.len() + s.tsgu.len() + s.body.len())
+            .sum::<usize>()
             + self.inner.as_ref().map_or(0, |i| i.buffered())
     }
 
@@ -152,7 +165,8 @@ impl GatewayStream {
             return Some(n);
         }
         // The server of an `h2` connection may send its SETTINGS before the client's preface.
-        let alpn_h2 = ctx.facts.tls.server_hello.as_ref().and_then(|(_, h)| h.alpn) == Some(crate::proto::tls::Alpn::H2);
+        let alpn_h2 =
+            ctx.facts.tls.server_hello.as_ref().and_then(|(_, h)| h.alpn) == Some(crate::proto::tls::Alpn::H2);
         if side == Side::Server && (alpn_h2 || gw(ctx).h2) {
             gw(ctx).h2 = true;
             self.set_mode(Side::Server, Mode::H2);
@@ -281,7 +295,13 @@ impl GatewayStream {
         if left > 0 {
             let n = usize::try_from(left).unwrap_or(usize::MAX).min(rest.len());
             self.sink(side, at, read, rest.get(..n).unwrap_or_default(), ctx);
-            self.set_mode(side, Mode::Chunked { left: left - n as u64, read });
+            self.set_mode(
+                side,
+                Mode::Chunked {
+                    left: left - n as u64,
+                    read,
+                },
+            );
             return Some(n);
         }
         // Between chunks: the CRLF that ends the previous one, then a size line.
@@ -292,7 +312,11 @@ impl GatewayStream {
                 self.set_mode(side, Mode::Head);
                 // The last chunk's CRLF (no trailers from a gateway).
                 let end = skip + h;
-                Some(if rest.get(end..end + 2) == Some(b"\r\n") { end + 2 } else { end })
+                Some(if rest.get(end..end + 2) == Some(b"\r\n") {
+                    end + 2
+                } else {
+                    end
+                })
             }
             Ok((h, size)) => {
                 self.set_mode(side, Mode::Chunked { left: size, read });
@@ -450,7 +474,9 @@ impl GatewayStream {
                 Some(*status)
             }
             Packet::TunnelAuthResponse {
-                error, idle_timeout_min, ..
+                error,
+                idle_timeout_min,
+                ..
             } => {
                 gw.tunnel_auth = step(*error);
                 gw.idle_timeout_min = *idle_timeout_min;
@@ -553,7 +579,10 @@ fn side_is_head(s: &SideState) -> bool {
 fn body_mode(b: Body, read: Sink) -> Mode {
     match b {
         Body::None => Mode::Head,
-        Body::Length(n) if read == Sink::Kdc && n > MAX_KDC_BODY => Mode::Body { left: n, read: Sink::Skip },
+        Body::Length(n) if read == Sink::Kdc && n > MAX_KDC_BODY => Mode::Body {
+            left: n,
+            read: Sink::Skip,
+        },
         Body::Length(n) => Mode::Body { left: n, read },
         Body::Chunked => Mode::Chunked { left: 0, read },
         Body::UntilClose => Mode::UntilClose { read },

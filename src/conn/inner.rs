@@ -69,8 +69,11 @@ impl Inner {
         self.decrypt = DecryptState::Unknown;
         for (d, side) in self.decoders.iter_mut().zip([Side::Client, Side::Server]) {
             if d.inside_pdu() {
-                self.facts
-                    .anomaly(self.last, side, "stream ended inside a PDU: its length promised more bytes");
+                self.facts.anomaly(
+                    self.last,
+                    side,
+                    "stream ended inside a PDU: its length promised more bytes",
+                );
             }
             d.finish();
         }

@@ -65,7 +65,9 @@ fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
         ("CHANNEL_RESPONSE", g.channel),
     ];
     for (packet, step) in steps {
-        let Some(s) = step.filter(|s| s.status != 0) else { continue };
+        let Some(s) = step.filter(|s| s.status != 0) else {
+            continue;
+        };
         let (code, hop) = refusal(s.status);
         let target = match (&g.channel_create, code) {
             (Some((_, names, port)), "gateway_target_unreachable") => {
@@ -97,7 +99,10 @@ fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
                 code,
                 Severity::Error,
                 Phase::Session,
-                format!("gateway policy: the gateway closed the channel with {name} ({})", side.name()),
+                format!(
+                    "gateway policy: the gateway closed the channel with {name} ({})",
+                    side.name()
+                ),
                 String::new(),
                 vec![at.frame],
                 false,
@@ -122,11 +127,10 @@ fn kdc_proxy(g: &GatewayFacts, f: &mut Findings) -> bool {
     let answered = g.kdc.iter().any(|k| k.side == crate::flow::Side::Server);
     if g.kdc_not_answered > 0 || !answered {
         let first = g.kdc.first().map(|k| k.at.frame);
-        let status = g
-            .last_status()
-            .map_or(" (HTTP/2: the status is HPACK-compressed and not decoded)".to_string(), |(_, s, r)| {
-                format!(" (HTTP {s} {r})")
-            });
+        let status = g.last_status().map_or(
+            " (HTTP/2: the status is HPACK-compressed and not decoded)".to_string(),
+            |(_, s, r)| format!(" (HTTP {s} {r})"),
+        );
         f.add(
             "kdc_proxy_failed",
             Severity::Warning,
@@ -148,10 +152,7 @@ fn kdc_proxy(g: &GatewayFacts, f: &mut Findings) -> bool {
 /// The inner RDP connection of a gateway tunnel: which leg carried it, and to where.
 pub fn via_gateway(ev: &Evidence<'_>, f: &mut Findings) {
     let Some(v) = &ev.c.via_gateway else { return };
-    let target = v
-        .target
-        .as_ref()
-        .map_or(String::new(), |(h, p)| format!(" to {h}:{p}"));
+    let target = v.target.as_ref().map_or(String::new(), |(h, p)| format!(" to {h}:{p}"));
     f.add(
         "via_gateway",
         Severity::Info,

@@ -58,10 +58,18 @@ mod tests {
     #[test]
     fn frames() {
         let h = parse_header(&[0, 0, 5, 0, 1, 0, 0, 0, 3]).unwrap();
-        assert_eq!((h.length, h.frame_type, h.flags, h.stream), (5, TYPE_DATA, FLAG_END_STREAM, 3));
+        assert_eq!(
+            (h.length, h.frame_type, h.flags, h.stream),
+            (5, TYPE_DATA, FLAG_END_STREAM, 3)
+        );
         assert_eq!(parse_header(&[0, 0, 5, 0]), Err(ParseError::Incomplete));
         assert!(parse_header(&[0x20, 0, 0, 0, 0, 0, 0, 0, 1]).is_err());
-        let padded = FrameHeader { length: 5, frame_type: 0, flags: FLAG_PADDED, stream: 1 };
+        let padded = FrameHeader {
+            length: 5,
+            frame_type: 0,
+            flags: FLAG_PADDED,
+            stream: 1,
+        };
         assert_eq!(data_payload(&padded, &[2, b'a', b'b', 0, 0]), Ok(&b"ab"[..]));
         assert!(data_payload(&padded, &[9, b'a']).is_err());
     }

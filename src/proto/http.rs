@@ -58,7 +58,14 @@ pub struct Response {
 
 /// The gateway's methods (MS-TSGU 2.2.3.1.1, MS-RPCH 2.1.2.1) and the usual ones.
 pub fn is_request_start(i: &[u8]) -> bool {
-    const METHODS: [&[u8]; 6] = [b"RDG_OUT_DATA ", b"RDG_IN_DATA ", b"RPC_IN_DATA ", b"RPC_OUT_DATA ", b"POST ", b"GET "];
+    const METHODS: [&[u8]; 6] = [
+        b"RDG_OUT_DATA ",
+        b"RDG_IN_DATA ",
+        b"RPC_IN_DATA ",
+        b"RPC_OUT_DATA ",
+        b"POST ",
+        b"GET ",
+    ];
     METHODS.iter().any(|m| {
         let n = i.len().min(m.len());
         n > 0 && i.get(..n) == m.get(..n)
@@ -72,7 +79,9 @@ fn text(b: &[u8]) -> String {
 fn head_status(s: Result<httparse::Status<usize>, httparse::Error>, len: usize) -> ParseResult<usize> {
     match s {
         Ok(httparse::Status::Complete(n)) => Ok(n),
-        Ok(httparse::Status::Partial) if len > MAX_HEAD => Err(ParseError::Malformed("HTTP head longer than the bound")),
+        Ok(httparse::Status::Partial) if len > MAX_HEAD => {
+            Err(ParseError::Malformed("HTTP head longer than the bound"))
+        }
         Ok(httparse::Status::Partial) => Err(ParseError::Incomplete),
         Err(_) => Err(ParseError::Malformed("HTTP head does not parse")),
     }
@@ -111,7 +120,10 @@ fn auth_header(v: &[u8]) -> AuthHeader {
 }
 
 fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
 }
 
 /// A request head and the bytes it took.
@@ -193,16 +205,28 @@ mod tests {
 
     #[test]
     fn basic_is_never_decoded() {
-        let r = b"RDG_IN_DATA / HTTP/1.1\r\nAuthorization: Basic dXNlcjpzZWNyZXQ=\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let r =
+            b"RDG_IN_DATA / HTTP/1.1\r\nAuthorization: Basic dXNlcjpzZWNyZXQ=\r\nTransfer-Encoding: chunked\r\n\r\n";
         let (q, _) = parse_request(r).unwrap();
-        assert_eq!(q.auth, Some(AuthHeader { scheme: "Basic".into(), message: None }));
+        assert_eq!(
+            q.auth,
+            Some(AuthHeader {
+                scheme: "Basic".into(),
+                message: None
+            })
+        );
         assert_eq!(q.body, Body::Chunked);
     }
 
     #[test]
     fn responses() {
-        let (r, _) = parse_response(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 341\r\n\r\n").unwrap();
-        assert_eq!((r.status, r.reason.as_str(), r.body), (401, "Unauthorized", Body::Length(341)));
+        let (r, _) =
+            parse_response(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 341\r\n\r\n")
+                .unwrap();
+        assert_eq!(
+            (r.status, r.reason.as_str(), r.body),
+            (401, "Unauthorized", Body::Length(341))
+        );
         assert_eq!(r.challenge.unwrap().scheme, "Negotiate");
         let (r, _) = parse_response(b"HTTP/1.1 101 Switching Protocols\r\nContent-Length: 5\r\n\r\n").unwrap();
         assert_eq!(r.body, Body::None);

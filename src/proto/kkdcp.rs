@@ -48,7 +48,14 @@ mod tests {
     fn krb_error() -> Vec<u8> {
         let int = |n: u8| tlv(0x02, &[n]);
         let realm = tlv(0x1b, b"AD.IT-HELP.NINJA");
-        let sname = tlv(0x30, &[tlv(0xa0, &int(2)), tlv(0xa1, &tlv(0x30, &[tlv(0x1b, b"krbtgt"), realm.clone()].concat()))].concat());
+        let sname = tlv(
+            0x30,
+            &[
+                tlv(0xa0, &int(2)),
+                tlv(0xa1, &tlv(0x30, &[tlv(0x1b, b"krbtgt"), realm.clone()].concat())),
+            ]
+            .concat(),
+        );
         let time = tlv(0x18, b"20240510200010Z");
         let body = [
             tlv(0xa0, &int(5)),
@@ -70,10 +77,16 @@ mod tests {
         record.extend_from_slice(&k);
         let msg = tlv(
             0x30,
-            &[tlv(0xa0, &tlv(0x04, &record)), tlv(0xa1, &tlv(0x1b, b"ad.it-help.ninja"))].concat(),
+            &[
+                tlv(0xa0, &tlv(0x04, &record)),
+                tlv(0xa1, &tlv(0x1b, b"ad.it-help.ninja")),
+            ]
+            .concat(),
         );
         let p = parse(&msg).unwrap();
-        let KrbMessage::Error(e) = &p.message else { panic!("{:?}", p.message) };
+        let KrbMessage::Error(e) = &p.message else {
+            panic!("{:?}", p.message)
+        };
         assert_eq!(e.error_code, 25);
         assert_eq!(p.target_domain.as_deref(), Some("ad.it-help.ninja"));
         assert!(parse(&msg[..msg.len() - 3]).is_err());

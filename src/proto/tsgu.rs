@@ -48,34 +48,81 @@ const TUNNEL_RESPONSE_FIELD_CAPS: u16 = 0x2;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet<'a> {
     /// 2.2.10.10
-    HandshakeRequest { ver_major: u8, ver_minor: u8, client_version: u16, extended_auth: u16 },
+    HandshakeRequest {
+        ver_major: u8,
+        ver_minor: u8,
+        client_version: u16,
+        extended_auth: u16,
+    },
     /// 2.2.10.11
-    HandshakeResponse { error: u32, ver_major: u8, ver_minor: u8, server_version: u16, extended_auth: u16 },
+    HandshakeResponse {
+        error: u32,
+        ver_major: u8,
+        ver_minor: u8,
+        server_version: u16,
+        extended_auth: u16,
+    },
     /// 2.2.10.8
-    ExtendedAuth { len: usize },
+    ExtendedAuth {
+        len: usize,
+    },
     /// 2.2.10.18
-    TunnelCreate { caps: u32, fields: u16 },
+    TunnelCreate {
+        caps: u32,
+        fields: u16,
+    },
     /// 2.2.10.20 (+ 2.2.10.21)
-    TunnelResponse { server_version: u16, status: u32, fields: u16, tunnel_id: Option<u32>, caps: Option<u32> },
+    TunnelResponse {
+        server_version: u16,
+        status: u32,
+        fields: u16,
+        tunnel_id: Option<u32>,
+        caps: Option<u32>,
+    },
     /// 2.2.10.14: the client machine's name.
-    TunnelAuth { fields: u16, client_name: String },
+    TunnelAuth {
+        fields: u16,
+        client_name: String,
+    },
     /// 2.2.10.16 (+ 2.2.10.17)
-    TunnelAuthResponse { error: u32, fields: u16, redir_flags: Option<u32>, idle_timeout_min: Option<u32> },
+    TunnelAuthResponse {
+        error: u32,
+        fields: u16,
+        redir_flags: Option<u32>,
+        idle_timeout_min: Option<u32>,
+    },
     /// 2.2.10.2: the target server's names and port.
-    ChannelCreate { resources: Vec<String>, port: u16, protocol: u16 },
+    ChannelCreate {
+        resources: Vec<String>,
+        port: u16,
+        protocol: u16,
+    },
     /// 2.2.10.4 (+ 2.2.10.5)
-    ChannelResponse { error: u32, fields: u16, channel_id: Option<u32>, udp_port: Option<u16> },
+    ChannelResponse {
+        error: u32,
+        fields: u16,
+        channel_id: Option<u32>,
+        udp_port: Option<u16>,
+    },
     /// 2.2.10.6: the tunnelled bytes.
     Data(&'a [u8]),
     /// 2.2.10.23: an administrator's message (its length only).
-    ServiceMessage { len: usize },
+    ServiceMessage {
+        len: usize,
+    },
     /// 2.2.10.13
-    Reauth { context: u64 },
+    Reauth {
+        context: u64,
+    },
     /// 2.2.10.12: no body.
     Keepalive,
     /// 2.2.10.3
-    CloseChannel { status: u32 },
-    CloseChannelResponse { status: u32 },
+    CloseChannel {
+        status: u32,
+    },
+    CloseChannelResponse {
+        status: u32,
+    },
     Other(u16),
 }
 
@@ -104,7 +151,10 @@ impl Packet<'_> {
 
 /// The whole packet's length from its header (2.2.10.9); `Incomplete` before 8 bytes.
 pub fn packet_len(i: &[u8]) -> ParseResult<usize> {
-    let b: [u8; 4] = i.get(4..8).and_then(|b| b.try_into().ok()).ok_or(ParseError::Incomplete)?;
+    let b: [u8; 4] = i
+        .get(4..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ParseError::Incomplete)?;
     let len = u32::from_le_bytes(b) as usize;
     if len < HEADER_LEN {
         return Err(ParseError::Malformed("MS-TSGU packetLength shorter than its header"));
@@ -141,7 +191,12 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
             let (b, ver_minor) = le_byte(b)?;
             let (b, client_version) = le_u16(b)?;
             let (_, extended_auth) = le_u16(b)?;
-            Packet::HandshakeRequest { ver_major, ver_minor, client_version, extended_auth }
+            Packet::HandshakeRequest {
+                ver_major,
+                ver_minor,
+                client_version,
+                extended_auth,
+            }
         }
         PKT_TYPE_HANDSHAKE_RESPONSE => {
             let (b, error) = le_u32(b)?;
@@ -149,7 +204,13 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
             let (b, ver_minor) = le_byte(b)?;
             let (b, server_version) = le_u16(b)?;
             let (_, extended_auth) = le_u16(b)?;
-            Packet::HandshakeResponse { error, ver_major, ver_minor, server_version, extended_auth }
+            Packet::HandshakeResponse {
+                error,
+                ver_major,
+                ver_minor,
+                server_version,
+                extended_auth,
+            }
         }
         PKT_TYPE_EXTENDED_AUTH_MSG => {
             let (_, n) = le_u16(b)?;
@@ -167,13 +228,23 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
             let (b, _reserved) = le_u16(b)?;
             let (b, tunnel_id) = opt_u32(b, fields & TUNNEL_RESPONSE_FIELD_TUNNEL_ID != 0)?;
             let (_, caps) = opt_u32(b, fields & TUNNEL_RESPONSE_FIELD_CAPS != 0)?;
-            Packet::TunnelResponse { server_version, status, fields, tunnel_id, caps }
+            Packet::TunnelResponse {
+                server_version,
+                status,
+                fields,
+                tunnel_id,
+                caps,
+            }
         }
         PKT_TYPE_TUNNEL_AUTH => {
             let (b, fields) = le_u16(b)?;
             let (b, n) = le_u16(b)?;
             let (_, name) = take(n)(b)?;
-            let client_name = crate::proto::ntlm::utf16_text(name).trim_end_matches('\0').chars().take(MAX_NAME).collect();
+            let client_name = crate::proto::ntlm::utf16_text(name)
+                .trim_end_matches('\0')
+                .chars()
+                .take(MAX_NAME)
+                .collect();
             Packet::TunnelAuth { fields, client_name }
         }
         PKT_TYPE_TUNNEL_AUTH_RESPONSE => {
@@ -182,7 +253,12 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
             let (b, _reserved) = le_u16(b)?;
             let (b, redir_flags) = opt_u32(b, fields & TUNNEL_AUTH_RESPONSE_FIELD_REDIR_FLAGS != 0)?;
             let (_, idle_timeout_min) = opt_u32(b, fields & TUNNEL_AUTH_RESPONSE_FIELD_IDLE_TIMEOUT != 0)?;
-            Packet::TunnelAuthResponse { error, fields, redir_flags, idle_timeout_min }
+            Packet::TunnelAuthResponse {
+                error,
+                fields,
+                redir_flags,
+                idle_timeout_min,
+            }
         }
         PKT_TYPE_CHANNEL_CREATE => {
             let (b, n_res) = le_byte(b)?;
@@ -197,7 +273,11 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
                     resources.push(name);
                 }
             }
-            Packet::ChannelCreate { resources, port, protocol }
+            Packet::ChannelCreate {
+                resources,
+                port,
+                protocol,
+            }
         }
         PKT_TYPE_CHANNEL_RESPONSE => {
             let (b, error) = le_u32(b)?;
@@ -209,7 +289,12 @@ fn body_of(ty: u16, b: &[u8]) -> Result<Packet<'_>, nom::Err<()>> {
             } else {
                 None
             };
-            Packet::ChannelResponse { error, fields, channel_id, udp_port }
+            Packet::ChannelResponse {
+                error,
+                fields,
+                channel_id,
+                udp_port,
+            }
         }
         PKT_TYPE_DATA => {
             let (b, n) = le_u16(b)?;
@@ -327,7 +412,13 @@ mod tests {
         let p = pkt(PKT_TYPE_HANDSHAKE_RESPONSE, &[0, 0, 0, 0, 1, 0, 3, 0, 0, 0]);
         assert_eq!(
             parse(&p).unwrap(),
-            Packet::HandshakeResponse { error: 0, ver_major: 1, ver_minor: 0, server_version: 3, extended_auth: 0 }
+            Packet::HandshakeResponse {
+                error: 0,
+                ver_major: 1,
+                ver_minor: 0,
+                server_version: 3,
+                extended_auth: 0
+            }
         );
         // statusCode E_PROXY_CAPABILITYMISMATCH, fieldsPresent tunnelId|caps.
         let mut b = 1u16.to_le_bytes().to_vec();
@@ -335,10 +426,19 @@ mod tests {
         b.extend_from_slice(&[3, 0, 0, 0]);
         b.extend_from_slice(&7u32.to_le_bytes());
         b.extend_from_slice(&0x3fu32.to_le_bytes());
-        let Packet::TunnelResponse { status, tunnel_id, caps, .. } = parse(&pkt(PKT_TYPE_TUNNEL_RESPONSE, &b)).unwrap() else {
+        let Packet::TunnelResponse {
+            status,
+            tunnel_id,
+            caps,
+            ..
+        } = parse(&pkt(PKT_TYPE_TUNNEL_RESPONSE, &b)).unwrap()
+        else {
             panic!()
         };
-        assert_eq!((status_text(status).as_str(), tunnel_id, caps), ("E_PROXY_CAPABILITYMISMATCH", Some(7), Some(0x3f)));
+        assert_eq!(
+            (status_text(status).as_str(), tunnel_id, caps),
+            ("E_PROXY_CAPABILITYMISMATCH", Some(7), Some(0x3f))
+        );
     }
 
     #[test]
@@ -352,12 +452,19 @@ mod tests {
             let mut b = u32::to_le_bytes(code).to_vec();
             b.extend_from_slice(&[2, 0, 0, 0]);
             b.extend_from_slice(&30u32.to_le_bytes());
-            let Packet::TunnelAuthResponse { error, idle_timeout_min, redir_flags, .. } =
-                parse(&pkt(PKT_TYPE_TUNNEL_AUTH_RESPONSE, &b)).unwrap()
+            let Packet::TunnelAuthResponse {
+                error,
+                idle_timeout_min,
+                redir_flags,
+                ..
+            } = parse(&pkt(PKT_TYPE_TUNNEL_AUTH_RESPONSE, &b)).unwrap()
             else {
                 panic!()
             };
-            assert_eq!((status_text(error).as_str(), idle_timeout_min, redir_flags), (name, Some(30), None));
+            assert_eq!(
+                (status_text(error).as_str(), idle_timeout_min, redir_flags),
+                (name, Some(30), None)
+            );
         }
     }
 
@@ -367,21 +474,33 @@ mod tests {
         b.extend_from_slice(&u16s("IT-HELP-TEST.ad.it-help.ninja\0"));
         assert_eq!(
             parse(&pkt(PKT_TYPE_CHANNEL_CREATE, &b)).unwrap(),
-            Packet::ChannelCreate { resources: vec!["IT-HELP-TEST.ad.it-help.ninja".into()], port: 3389, protocol: 3 }
+            Packet::ChannelCreate {
+                resources: vec!["IT-HELP-TEST.ad.it-help.ninja".into()],
+                port: 3389,
+                protocol: 3
+            }
         );
         // E_PROXY_TS_CONNECTFAILED with channelId and udpPort (0x1 | 0x4), spec order.
         let mut b = 0x8007_59DDu32.to_le_bytes().to_vec();
         b.extend_from_slice(&[5, 0, 0, 0, 9, 0, 0, 0, 0x47, 0x0d]);
         assert_eq!(
             parse(&pkt(PKT_TYPE_CHANNEL_RESPONSE, &b)).unwrap(),
-            Packet::ChannelResponse { error: 0x8007_59DD, fields: 5, channel_id: Some(9), udp_port: Some(3399) }
+            Packet::ChannelResponse {
+                error: 0x8007_59DD,
+                fields: 5,
+                channel_id: Some(9),
+                udp_port: Some(3399)
+            }
         );
         assert_eq!(status_text(0x8007_59DD), "E_PROXY_TS_CONNECTFAILED");
     }
 
     #[test]
     fn data_close_and_others() {
-        assert_eq!(parse(&pkt(PKT_TYPE_DATA, &[3, 0, 1, 2, 3])).unwrap(), Packet::Data(&[1, 2, 3]));
+        assert_eq!(
+            parse(&pkt(PKT_TYPE_DATA, &[3, 0, 1, 2, 3])).unwrap(),
+            Packet::Data(&[1, 2, 3])
+        );
         assert!(parse(&pkt(PKT_TYPE_DATA, &[9, 0, 1])).is_err());
         let p = pkt(PKT_TYPE_CLOSE_CHANNEL, &0x59F6u32.to_le_bytes());
         assert_eq!(parse(&p).unwrap(), Packet::CloseChannel { status: 0x59F6 });

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn lengths_and_errors() {
         let h = parse_header(&[0x02, 0x7E, 0x01, 0x00]).unwrap();
-        assert_eq!((h.fin, h.opcode, h.payload_len, h.header_len), (false, OP_BINARY, 256, 4));
+        assert_eq!(
+            (h.fin, h.opcode, h.payload_len, h.header_len),
+            (false, OP_BINARY, 256, 4)
+        );
         let h = parse_header(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]).unwrap();
         assert_eq!(h.payload_len, 65536);
         assert_eq!(parse_header(&[0x82, 0x7F, 0]), Err(ParseError::Incomplete));

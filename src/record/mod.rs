@@ -2,8 +2,8 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-mod inside;
 pub mod gateway;
+mod inside;
 mod proxy;
 pub mod redact;
 mod ser;
