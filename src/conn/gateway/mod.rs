@@ -9,17 +9,17 @@
 
 use crate::conn::ctx::Ctx;
 use crate::conn::event::{EventKind, InsideEvent};
-use crate::conn::gateway_facts::{
-    self, GatewayFacts, HttpExchange, KdcMessage, Role, Step, Transport, MAX_HTTP, MAX_KDC,
-};
+use crate::conn::gateway_facts::{self, GatewayFacts, HttpExchange, Role, Step, Transport, MAX_HTTP};
 use crate::conn::inner::Inner;
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::h2::{self, PREFACE as H2_PREFACE};
+use crate::proto::h2::PREFACE as H2_PREFACE;
 use crate::proto::http::{self, Body};
 use crate::proto::tsgu::{self, Packet};
-use crate::proto::{kkdcp, websocket, ParseError};
+use crate::proto::{websocket, ParseError};
+
+mod kdc;
 
 /// A KDC proxy body larger than this is skipped, not read.
 const MAX_KDC_BODY: u64 = 64 * 1024;
@@ -340,39 +340,6 @@ impl GatewayStream {
         }
     }
 
-    fn body_done(&mut self, side: Side, at: At, read: Sink, ctx: &mut Ctx<'_>) {
-        if read != Sink::Kdc {
-            return;
-        }
-        let body = std::mem::take(&mut side.of_mut(&mut self.sides).body);
-        match kkdcp::parse(&body) {
-            Ok(m) => {
-                let error = match &m.message {
-                    crate::proto::kerberos::KrbMessage::Error(e) => Some(e.error_code),
-                    _ => None,
-                };
-                let gw = gw(ctx);
-                if gw.kdc.len() < MAX_KDC {
-                    gw.kdc.push(KdcMessage {
-                        at,
-                        side,
-                        message: m.message.name(),
-                        error,
-                    });
-                }
-                ctx.event(
-                    at,
-                    side,
-                    EventKind::Inside(InsideEvent::KdcProxy {
-                        message: m.message.name(),
-                        error,
-                    }),
-                );
-            }
-            Err(_) => ctx.anomaly(at, side, "KDC proxy body is not a KDC-PROXY-MESSAGE"),
-        }
-    }
-
     /// One WebSocket frame, or the part of its payload at hand.
     fn ws_frame(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
         let (h, left) = match side.of(&self.sides).frame {
@@ -528,47 +495,6 @@ impl GatewayStream {
     fn inner_data(&mut self, side: Side, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
         let inner = self.inner.get_or_insert_with(|| Box::new(Inner::new(at)));
         inner.feed(side, at, Chunk::Data(d), ctx.cfg, ctx.keys);
-    }
-}
-
-impl GatewayStream {
-    /// One HTTP/2 frame: DATA payloads are collected per side until END_STREAM, then read
-    /// as a KDC-PROXY-MESSAGE; other frames are skipped.
-    fn h2_frame(&mut self, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'_>) -> Option<usize> {
-        let h = match h2::parse_header(rest) {
-            Ok(h) => h,
-            Err(ParseError::Incomplete) => return None,
-            Err(ParseError::Malformed(what)) => return self.fail(side, at, what, ctx),
-        };
-        let total = h2::FRAME_HEADER_LEN + h.length;
-        let payload = rest.get(h2::FRAME_HEADER_LEN..total)?;
-        if h.frame_type == h2::TYPE_DATA {
-            let Ok(data) = h2::data_payload(&h, payload) else {
-                return self.fail(side, at, "HTTP/2 DATA padding longer than the frame", ctx);
-            };
-            self.sink(side, at, Sink::Kdc, data, ctx);
-        }
-        if h.frame_type <= h2::TYPE_HEADERS && h.flags & h2::FLAG_END_STREAM != 0 {
-            if side.of(&self.sides).body.is_empty() {
-                return Some(total);
-            }
-            let body = std::mem::take(&mut side.of_mut(&mut self.sides).body);
-            match kkdcp::parse(&body) {
-                Ok(_) => {
-                    gw(ctx).role = Role::KdcProxy;
-                    side.of_mut(&mut self.sides).body = body;
-                    self.body_done(side, at, Sink::Kdc, ctx);
-                }
-                // Not Kerberos: from the server of a KDC proxy, an error page.
-                Err(_) if side == Side::Server && gw(ctx).role == Role::KdcProxy => {
-                    let g = gw(ctx);
-                    g.kdc_not_answered = g.kdc_not_answered.saturating_add(1);
-                    g.kdc_not_answered_at.get_or_insert(at);
-                }
-                Err(_) => {}
-            }
-        }
-        Some(total)
     }
 }
 
