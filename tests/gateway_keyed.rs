@@ -127,6 +127,8 @@ fn kerberos_gateway_login_and_kdc_proxy() {
     assert_eq!(g["auth"]["scheme"], "Negotiate");
     assert_eq!(g["auth"]["mechanism"], "kerberos");
     assert_eq!(g["auth"]["domain"], "AD.IT-HELP.NINJA");
+    // RDG-User-Id (base64 UTF-16LE) names the user of a Kerberos login.
+    assert_eq!(g["auth"]["user"], "ProtectedUser@ad.it-help.ninja");
     for (k, frame) in [("tunnel", 45), ("tunnel_auth", 47), ("channel", 49)] {
         assert_eq!(g[k]["status"], 0, "{k}");
         assert_eq!(g[k]["name"], "ERROR_SUCCESS", "{k}");

@@ -41,6 +41,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub connection_id: Option<String>,
+    /// `RDG-User-Id`: the user name Windows clients send (base64 of UTF-16LE), decoded.
+    pub user_id: Option<String>,
     /// `Upgrade: websocket` (MS-TSGU 2.2.3.1 WebSocket transport).
     pub websocket: bool,
     pub auth: Option<AuthHeader>,
@@ -119,6 +121,13 @@ fn auth_header(v: &[u8]) -> AuthHeader {
     AuthHeader { scheme, message }
 }
 
+/// An `RDG-User-Id` value: base64 of the UTF-16LE user name.
+fn user_id(v: &[u8]) -> Option<String> {
+    let raw = base64::engine::general_purpose::STANDARD.decode(v.trim_ascii()).ok()?;
+    let name = super::ntlm::utf16_text(&raw);
+    (!name.is_empty()).then(|| name.chars().take(MAX_TEXT).collect())
+}
+
 fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
     headers
         .iter()
@@ -138,6 +147,7 @@ pub fn parse_request(i: &[u8]) -> ParseResult<(Request, usize)> {
             method: text(req.method.unwrap_or_default().as_bytes()),
             path: text(req.path.unwrap_or_default().as_bytes()),
             connection_id: header(hs, "rdg-connection-id").map(text),
+            user_id: header(hs, "rdg-user-id").and_then(user_id),
             websocket: upgrade.eq_ignore_ascii_case("websocket"),
             auth: header(hs, "authorization").map(auth_header),
             body: body_of(hs, Body::None)?,
@@ -190,13 +200,14 @@ mod tests {
 
     #[test]
     fn rdg_out_data_websocket() {
-        let r = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nRDG-Connection-Id: {7485D9AA}\r\nAuthorization: Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGNFAAAADw==\r\n\r\nrest";
+        let r = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nRDG-Connection-Id: {7485D9AA}\r\nRDG-User-Id: QQBkAG0AaQBuAA==\r\nAuthorization: Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGNFAAAADw==\r\n\r\nrest";
         let (q, n) = parse_request(r).unwrap();
         assert_eq!(n, r.len() - 4);
         assert_eq!(q.method, "RDG_OUT_DATA");
         assert_eq!(q.path, "/remoteDesktopGateway/");
         assert_eq!(q.connection_id.as_deref(), Some("{7485D9AA}"));
         assert!(q.websocket);
+        assert_eq!(q.user_id.as_deref(), Some("Admin"));
         let a = q.auth.unwrap();
         assert_eq!(a.scheme, "Negotiate");
         assert!(matches!(a.message, Some(AuthMessage::Ntlm(_))));

@@ -179,11 +179,11 @@ impl GatewayRecord {
             if let Some(m) = a.mechanism {
                 l.push_str(&format!("/{m}"));
             }
-            match (&a.domain, &a.user) {
-                (Some(d), Some(u)) => l.push_str(&format!(" {d}\\{u}")),
-                (None, Some(u)) => l.push_str(&format!(" {u}")),
-                (Some(d), None) => l.push_str(&format!(" realm {d}")),
-                (None, None) => {}
+            if let Some(u) = &a.user {
+                l.push_str(&format!(" user {u}"));
+            }
+            if let Some(d) = &a.domain {
+                l.push_str(&format!(" domain {d}"));
             }
             s.push(l);
         }

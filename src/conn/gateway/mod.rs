@@ -201,11 +201,16 @@ impl GatewayStream {
         if q.connection_id.is_some() {
             gw.connection_id.clone_from(&q.connection_id);
         }
+        if let Some(u) = &q.user_id {
+            let a = gw.auth.get_or_insert_with(Default::default);
+            a.user.get_or_insert_with(|| u.clone());
+        }
         if let Some(a) = &q.auth {
             let new = gateway_facts::auth_facts(a);
             let old = gw.auth.take().unwrap_or_default();
             gw.auth = Some(gateway_facts::AuthFacts {
                 mechanism: new.mechanism.or(old.mechanism),
+                // An NTLM AUTHENTICATE's user is what the gateway checks; RDG-User-Id otherwise.
                 user: new.user.or(old.user),
                 domain: new.domain.or(old.domain),
                 scheme: new.scheme,
