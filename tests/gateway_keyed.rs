@@ -270,3 +270,29 @@ fn without_keys_legs_are_https_not_failed_rdp() {
             .any(|r| r["tls"]["alpn_offered"] == serde_json::json!(["h2", "http/1.1"])));
     }
 }
+
+#[test]
+fn tui_shows_the_inner_connection_indented_under_its_leg() {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use rdpscope::capture::Filter;
+    use rdpscope::live::Snapshot;
+    use rdpscope::tui::state::{SortColumn, UiState};
+    let Some(path) = keyed("tui_shows_the_inner_connection_indented_under_its_leg", NTLM) else {
+        return;
+    };
+    let cfg = cfg443();
+    let res = rdpscope::pipeline::analyze_file(&path, &Filter::Ports(cfg.server_ports.clone()), &cfg, 1, &mut |_| {})
+        .unwrap();
+    let snap = std::sync::Arc::new(Snapshot::from_records("keyed", res.records));
+    let mut st = UiState::default();
+    // Sorted by outcome, the inner connection (#4) still follows its leg (#1).
+    st.sort = SortColumn::Outcome;
+    let ids: Vec<u64> = st.rows(&snap).iter().map(|v| v.record.id).collect();
+    let leg = ids.iter().position(|i| *i == 1).unwrap();
+    assert_eq!(ids.get(leg + 1), Some(&4), "{ids:?}");
+    let mut t = Terminal::new(TestBackend::new(200, 30)).unwrap();
+    t.draw(|f| rdpscope::tui::render::draw(f, &snap, &mut st)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(screen.contains("└ 10.10.0.131:49872"), "{screen}");
+}
