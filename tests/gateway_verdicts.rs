@@ -362,3 +362,57 @@ fn garbage_after_the_upgrade_is_an_anomaly_not_a_panic() {
     let (d, _) = judge(&v);
     assert_ne!(d.outcome, Outcome::Failed);
 }
+
+#[test]
+fn legacy_http_transport_channels() {
+    // OUT channel: the server's packets are the body of a long 200 response.
+    let mut body = pkt(PKT_TYPE_HANDSHAKE_RESPONSE, &status_body(0, &[1, 0, 0, 0, 0, 0]));
+    body.extend(pkt(
+        PKT_TYPE_TUNNEL_AUTH_RESPONSE,
+        &status_body(0x8007_59DB, &[0, 0, 0, 0]),
+    ));
+    let mut resp = b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n".to_vec();
+    resp.extend(&body);
+    let (d, _) = judge(&[
+        (
+            Side::Client,
+            b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nRDG-Connection-Id: {1}\r\n\r\n".to_vec(),
+        ),
+        (Side::Server, resp),
+    ]);
+    let (c, summary) = cause(&d);
+    assert_eq!(c, "gateway_policy_denied");
+    assert!(summary.contains("E_PROXY_NAP_ACCESSDENIED"), "{summary}");
+    // IN channel: the client's packets are the chunks of its request body.
+    let hs = pkt(PKT_TYPE_HANDSHAKE_REQUEST, &[1, 0, 0, 0, 0, 0]);
+    let cc = channel_create();
+    let mut req = b"RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for p in [&hs, &cc] {
+        req.extend(format!("{:x}\r\n", p.len()).into_bytes());
+        req.extend(p.iter());
+        req.extend(b"\r\n");
+    }
+    let (d, _) = judge(&[(Side::Client, req)]);
+    assert_ne!(d.outcome, Outcome::Failed, "{:?}", d.findings);
+}
+
+#[test]
+fn rpc_over_http_fault_status() {
+    let mut fault = vec![5, 0, 3, 3, 0x10, 0, 0, 0, 32, 0, 0, 0, 1, 0, 0, 0];
+    fault.extend_from_slice(&[0; 8]);
+    fault.extend_from_slice(&0x8007_59DDu32.to_le_bytes());
+    fault.extend_from_slice(&[0; 4]);
+    let mut resp =
+        b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: 1073741824\r\n\r\n".to_vec();
+    resp.extend(&fault);
+    let (d, _) = judge(&[
+        (
+            Side::Client,
+            b"RPC_OUT_DATA /rpc/rpcproxy.dll?gw.example.test:3388 HTTP/1.1\r\nContent-Length: 76\r\n\r\n".to_vec(),
+        ),
+        (Side::Server, resp),
+    ]);
+    let (c, summary) = cause(&d);
+    assert_eq!(c, "gateway_target_unreachable");
+    assert!(summary.contains("RPC fault E_PROXY_TS_CONNECTFAILED"), "{summary}");
+}

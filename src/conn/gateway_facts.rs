@@ -99,6 +99,9 @@ pub struct GatewayFacts {
     /// WebSocket Close frame: when, from whom, its status code.
     pub ws_close: Option<(At, Side, Option<u16>)>,
     pub kdc: Vec<KdcMessage>,
+    /// RPC over HTTP: DCE/RPC PDUs per side, and the first rpc_fault with its status.
+    pub rpc_pdus: [u32; 2],
+    pub rpc_fault: Option<(At, Side, u32)>,
     /// KDC proxy requests answered by something that is not a Kerberos message (an HTTP
     /// error page: 503 when the gateway has no KDC proxy).
     pub kdc_not_answered: u32,

@@ -58,11 +58,12 @@ fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
         );
         return false;
     }
-    let steps: [(&str, Option<Step>); 4] = [
+    let steps: [(&str, Option<Step>); 5] = [
         ("HANDSHAKE_RESPONSE", g.handshake),
         ("TUNNEL_RESPONSE", g.tunnel),
         ("TUNNEL_AUTH_RESPONSE", g.tunnel_auth),
         ("CHANNEL_RESPONSE", g.channel),
+        ("RPC fault", g.rpc_fault.map(|(at, _, status)| Step { at, status })),
     ];
     for (packet, step) in steps {
         let Some(s) = step.filter(|s| s.status != 0) else {

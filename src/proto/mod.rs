@@ -43,6 +43,7 @@ pub mod ntlm;
 pub mod ntstatus;
 pub mod rdp;
 pub mod rdpeudp;
+pub mod rpch;
 pub mod socks;
 pub mod spnego;
 pub mod tls;

@@ -20,6 +20,7 @@ use crate::proto::tsgu::{self, Packet};
 use crate::proto::{websocket, ParseError};
 
 mod kdc;
+mod rpc;
 
 /// A KDC proxy body larger than this is skipped, not read.
 const MAX_KDC_BODY: u64 = 64 * 1024;
@@ -56,6 +57,8 @@ enum Sink {
     Tsgu,
     /// A KDC-PROXY-MESSAGE to be read whole.
     Kdc,
+    /// DCE/RPC PDUs (RPC over HTTP).
+    Rpc,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -228,6 +231,7 @@ impl GatewayStream {
         let sink = match (role, method.as_str()) {
             (Role::KdcProxy, _) => Sink::Kdc,
             (Role::Gateway, "RDG_IN_DATA") if transport == Some(Transport::Http) => Sink::Tsgu,
+            (Role::Gateway, "RPC_IN_DATA") => Sink::Rpc,
             _ => Sink::Skip,
         };
         ctx.event(
@@ -254,6 +258,7 @@ impl GatewayStream {
         let sink = match gw.role {
             Role::KdcProxy if ok => Sink::Kdc,
             Role::Gateway if ok && gw.transport == Some(Transport::Http) => Sink::Tsgu,
+            Role::Gateway if ok && gw.transport == Some(Transport::Rpc) => Sink::Rpc,
             _ => Sink::Skip,
         };
         let upgraded = r.status == 101;
@@ -336,6 +341,7 @@ impl GatewayStream {
         match read {
             Sink::Skip => {}
             Sink::Tsgu => self.tsgu_bytes(side, at, chunk, None, ctx),
+            Sink::Rpc => self.rpc_bytes(side, at, chunk, ctx),
             Sink::Kdc => {
                 let st = side.of_mut(&mut self.sides);
                 if (st.body.len() + chunk.len()) as u64 <= MAX_KDC_BODY {
