@@ -416,3 +416,41 @@ fn rpc_over_http_fault_status() {
     assert_eq!(c, "gateway_target_unreachable");
     assert!(summary.contains("RPC fault E_PROXY_TS_CONNECTFAILED"), "{summary}");
 }
+
+#[test]
+fn udp_3391_is_counted_like_rdp_udp() {
+    use etherparse::PacketBuilder;
+    use rdpscope::analyzer::{Analyzer, Finished};
+    use rdpscope::decode::LinkType;
+    let dgram = |sport: u16, dport: u16, src: [u8; 4], dst: [u8; 4]| {
+        let mut v = Vec::new();
+        PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(src, dst, 64)
+            .udp(sport, dport)
+            .write(&mut v, &[0x16, 0xfe, 0xfd, 0, 0])
+            .unwrap();
+        v
+    };
+    let mut a = Analyzer::new(Config::default(), 1);
+    for (i, f) in [
+        dgram(50000, 3391, [10, 0, 0, 2], [10, 0, 0, 1]),
+        dgram(3391, 50000, [10, 0, 0, 1], [10, 0, 0, 2]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        a.on_frame(i as u64 + 1, Ts(i as i64), LinkType::Ethernet, f, f.len() as u32);
+    }
+    let (done, stats) = a.finish();
+    assert_eq!(stats.udp_flows, 1);
+    let Some(Finished::Udp(u)) = done.first() else {
+        panic!("{done:?}")
+    };
+    assert_eq!(u.server.port, 3391);
+    assert_eq!(u.datagrams, [1, 1]);
+    let f = rdpscope::capture::filter_for_ports(&[3389], LinkType::Ethernet);
+    assert!(
+        f.starts_with("tcp port 3389 or udp port 3389 or tcp port 88 or udp port 88 or udp port 3391"),
+        "{f}"
+    );
+}
