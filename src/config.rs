@@ -72,8 +72,16 @@ impl Default for Config {
     }
 }
 
+/// An RD Gateway's UDP transport port (MS-TSGU 2.1 UDP transport).
+pub const GATEWAY_UDP_PORT: u16 = 3391;
+
 impl Config {
     pub fn is_server_port(&self, port: u16) -> bool {
         self.server_ports.contains(&port)
+    }
+
+    /// UDP: the RDP ports, and 3391, an RD Gateway's UDP (DTLS) side channel.
+    pub fn is_udp_server_port(&self, port: u16) -> bool {
+        port == GATEWAY_UDP_PORT || self.is_server_port(port)
     }
 }

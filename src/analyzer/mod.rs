@@ -480,11 +480,22 @@ impl Analyzer {
             c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
         }
         self.closed(c.id, c.client.ip);
+        // A gateway leg's tunnel carried an RDP connection: it is reported as one of its
+        // own, right after its leg.
+        let inner = c.take_inner(self.next_id);
         self.finished.push(Finished::Tcp(c));
+        if let Some(mut i) = inner {
+            self.next_id += 1;
+            self.stats.tcp_connections += 1;
+            if !self.kdc.is_empty() {
+                i.facts.inside.kerberos = self.kdc.for_client(i.client.ip, i.first.ts, i.last.ts);
+            }
+            self.finished.push(Finished::Tcp(Box::new(i)));
+        }
     }
 
     fn on_udp(&mut self, at: At, src: Endpoint, dst: Endpoint, payload: &[u8]) {
-        if !self.cfg.is_server_port(src.port) && !self.cfg.is_server_port(dst.port) {
+        if !self.cfg.is_udp_server_port(src.port) && !self.cfg.is_udp_server_port(dst.port) {
             if src.port == kerberos::KERBEROS_PORT || dst.port == kerberos::KERBEROS_PORT {
                 self.kdc.on_packet(at, src, dst, payload, false);
             }
@@ -497,7 +508,7 @@ impl Analyzer {
             f.on_datagram(side, at, payload, &self.cfg);
             return;
         }
-        let (client, server) = if self.cfg.is_server_port(dst.port) {
+        let (client, server) = if self.cfg.is_udp_server_port(dst.port) {
             (src, dst)
         } else {
             (dst, src)

@@ -19,11 +19,13 @@ pub mod pcapng_walk;
 /// inside the previous one: this matches untagged, 802.1Q and QinQ frames alike.
 /// VLAN tags exist only on Ethernet: libpcap refuses `vlan` for other link types.
 pub fn filter_for_ports(ports: &[u16], link: crate::decode::LinkType) -> String {
-    // Kerberos (88) too: a KDC's errors just before a connection explain an NLA failure.
+    // Kerberos (88) too: a KDC's errors just before a connection explain an NLA failure;
+    // and UDP 3391, an RD Gateway's UDP side channel.
     let base = ports
         .iter()
         .chain(std::iter::once(&88))
         .map(|p| format!("tcp port {p} or udp port {p}"))
+        .chain(std::iter::once("udp port 3391".to_string()))
         .collect::<Vec<_>>()
         .join(" or ");
     if link == crate::decode::LinkType::Ethernet {

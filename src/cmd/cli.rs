@@ -89,8 +89,8 @@ fn finite_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
 /// What to look at and how to judge it; shared by analyze, live and replay.
 #[derive(Args, Debug, Clone)]
 pub struct AnalysisArgs {
-    /// Also treat this TCP/UDP port as an RDP server port, or a SOCKS/HTTP proxy's port that
-    /// RDP goes through (repeatable; 3389 always is).
+    /// Also treat this TCP/UDP port as an RDP server port, a SOCKS/HTTP proxy's port that RDP
+    /// goes through, or an RD Gateway's HTTPS port (443) (repeatable; 3389 always is).
     #[arg(long = "port", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub ports: Vec<u16>,
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::conn::event::{EventKind, Timeline};
 use crate::conn::facts::RdpFacts;
+use crate::conn::gateway::GatewayStream;
 use crate::conn::inside::DecryptState;
 use crate::decrypt::Keys;
 use crate::flow::tcp::At;
@@ -18,6 +19,8 @@ pub struct Ctx<'a> {
     pub keys: Option<&'a Keys>,
     /// The connection's decryptor, once a key matched.
     pub decrypt: &'a mut DecryptState,
+    /// An HTTPS connection's decrypted HTTP, WebSocket and MS-TSGU state.
+    pub gateway: &'a mut GatewayStream,
 }
 
 impl Ctx<'_> {

@@ -237,6 +237,29 @@ pub enum InsideEvent {
     DecryptionStopped {
         why: &'static str,
     },
+    /// An HTTPS connection's HTTP request (method and path) or response (status, reason).
+    HttpRequest {
+        method: String,
+        path: String,
+    },
+    HttpResponse {
+        status: u16,
+        reason: String,
+    },
+    /// An MS-TSGU packet of a gateway tunnel (DATA packets are not listed), with its status.
+    Tsgu {
+        packet: &'static str,
+        status: Option<u32>,
+    },
+    /// A WebSocket Close frame and its status code.
+    WebSocketClose {
+        code: Option<u16>,
+    },
+    /// A Kerberos message carried by a KDC proxy, with its error code.
+    KdcProxy {
+        message: &'static str,
+        error: Option<i32>,
+    },
 }
 
 impl InsideEvent {
@@ -289,6 +312,23 @@ impl InsideEvent {
             InsideEvent::Shutdown { denied: true } => "Shutdown Denied PDU".into(),
             InsideEvent::Redirection => "Server Redirection PDU".into(),
             InsideEvent::DecryptionStopped { why } => format!("decryption stopped: {why}"),
+            InsideEvent::HttpRequest { method, path } => format!("HTTP {method} {path}"),
+            InsideEvent::HttpResponse { status, reason } => format!("HTTP {status} {reason}"),
+            InsideEvent::Tsgu { packet, status: None } => format!("MS-TSGU {packet}"),
+            InsideEvent::Tsgu {
+                packet,
+                status: Some(c),
+            } => format!("MS-TSGU {packet} {}", crate::proto::tsgu::status_text(*c)),
+            InsideEvent::WebSocketClose { code: Some(c) } => format!("WebSocket Close {c}"),
+            InsideEvent::WebSocketClose { code: None } => "WebSocket Close".into(),
+            InsideEvent::KdcProxy { message, error: None } => format!("KDC proxy {message}"),
+            InsideEvent::KdcProxy {
+                message,
+                error: Some(e),
+            } => format!(
+                "KDC proxy {message} {}",
+                crate::proto::kerberos::error_name(*e).unwrap_or("unknown error")
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What the wire showed about one connection above TCP, as parsed values. The
 //! diagnosis and the reports read these; nothing here is inferred.
 
+use crate::conn::gateway_facts::GatewayFacts;
 use crate::conn::inside_facts::InsideFacts;
 use crate::flow::tcp::At;
 use crate::flow::Side;
@@ -34,6 +35,9 @@ pub struct RdpFacts {
     pub ultimatum: Option<(At, Side, u8)>,
     /// What was read inside TLS with the session keys.
     pub inside: InsideFacts,
+    /// The client opened with a TLS ClientHello, not X.224: an HTTPS connection (an RD
+    /// Gateway leg, a KDC proxy or something else), and what was read of it.
+    pub https: Option<Box<GatewayFacts>>,
     /// Frames where a parser met bytes it could not make sense of (bounded).
     pub anomalies: Vec<(At, Side, &'static str)>,
     pub anomaly_count: u32,

@@ -5,6 +5,9 @@
 pub mod ctx;
 pub mod event;
 pub mod facts;
+pub mod gateway;
+pub mod gateway_facts;
+pub mod inner;
 pub mod inside;
 pub mod inside_facts;
 pub mod stream;
@@ -23,6 +26,7 @@ use crate::ts::Ts;
 use ctx::Ctx;
 use event::{EventKind, Timeline};
 use facts::RdpFacts;
+use gateway::GatewayStream;
 use inside::DecryptState;
 use stream::StreamDecoder;
 
@@ -39,6 +43,10 @@ pub struct Connection {
     decoders: [StreamDecoder; 2],
     /// Decryption with the session keys, once a key matched.
     decrypt: DecryptState,
+    /// An HTTPS connection's decrypted content and the inner RDP connection it carries.
+    gateway: GatewayStream,
+    /// Set on an RDP connection carried by an RD Gateway tunnel: its leg and target.
+    pub via_gateway: Option<ViaGateway>,
     /// The capture began after the connection did (no SYN seen).
     pub midstream: bool,
     /// Removed from the flow table to respect its bound, before the connection ended.
@@ -49,6 +57,15 @@ pub struct Connection {
     pub frame_count: u64,
 }
 
+/// How an RDP connection carried by an RD Gateway tunnel is linked to its leg.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViaGateway {
+    /// The id of the gateway leg (the HTTPS connection).
+    pub leg: u64,
+    /// The target the client named in CHANNEL_CREATE: its first name and port.
+    pub target: Option<(String, u16)>,
+}
+
 /// Hand reassembled bytes (or a gap) of side `s` to that side's decoder.
 #[allow(clippy::too_many_arguments)]
 fn feed(
@@ -56,6 +73,7 @@ fn feed(
     facts: &mut RdpFacts,
     timeline: &mut Timeline,
     decrypt: &mut DecryptState,
+    gateway: &mut GatewayStream,
     cfg: &Config,
     keys: Option<&Keys>,
     at: At,
@@ -68,6 +86,7 @@ fn feed(
         cfg,
         keys,
         decrypt,
+        gateway,
     };
     if let Some(d) = decoders.get_mut(s.index()) {
         d.feed(s, at, chunk, &mut ctx);
@@ -97,6 +116,8 @@ impl Connection {
                 Default::default()
             },
             decrypt: DecryptState::default(),
+            gateway: GatewayStream::default(),
+            via_gateway: None,
             midstream,
             evicted: false,
             open_at_end: false,
@@ -143,6 +164,7 @@ impl Connection {
             timeline,
             decoders,
             decrypt,
+            gateway,
             ..
         } = self;
         let seg = Segment {
@@ -151,7 +173,7 @@ impl Connection {
             missing,
         };
         tcp.on_segment(side, at, &seg, cfg.max_out_of_order, &mut |s, chunk| {
-            feed(decoders, facts, timeline, decrypt, cfg, keys, at, s, chunk)
+            feed(decoders, facts, timeline, decrypt, gateway, cfg, keys, at, s, chunk)
         });
         if self.decoders.get(side.index()).is_some_and(StreamDecoder::is_done) {
             if let Some(r) = self.tcp.reasm.get_mut(side.index()) {
@@ -177,11 +199,12 @@ impl Connection {
             timeline,
             decoders,
             decrypt,
+            gateway,
             last,
             ..
         } = self;
         let at = *last;
-        tcp.flush(&mut |s, chunk| feed(decoders, facts, timeline, decrypt, cfg, keys, at, s, chunk));
+        tcp.flush(&mut |s, chunk| feed(decoders, facts, timeline, decrypt, gateway, cfg, keys, at, s, chunk));
         // The keys are not needed any more: give their memory back.
         *decrypt = DecryptState::Unknown;
         for (d, side) in decoders.iter_mut().zip([Side::Client, Side::Server]) {
@@ -196,9 +219,50 @@ impl Connection {
         facts.tls.app_records.shrink_to_fit();
     }
 
+    /// The RDP connection this (finished) gateway leg carried, as a connection of its own
+    /// with id `id`: the real client and the gateway as its endpoints, the leg's TCP closes
+    /// as its own (the tunnel ends with the leg), the target in `via_gateway`.
+    pub fn take_inner(&mut self, id: u64) -> Option<Connection> {
+        let mut inner = self.gateway.take_inner()?;
+        inner.finish();
+        let target = self
+            .facts
+            .https
+            .as_ref()
+            .and_then(|g| g.channel_create.as_ref())
+            .map(|(_, names, port)| (names.first().cloned().unwrap_or_default(), *port));
+        let mut tcp = TcpTracker::default();
+        tcp.fins = self.tcp.fins.clone();
+        tcp.rsts = self.tcp.rsts.clone();
+        if let Some(g) = self.facts.https.as_mut() {
+            if g.inner.len() < gateway_facts::MAX_INNER {
+                g.inner.push(id);
+            }
+        }
+        Some(Connection {
+            id,
+            client: self.client,
+            server: self.server,
+            first: inner.first,
+            last: inner.last,
+            tcp,
+            facts: std::mem::take(&mut inner.facts),
+            timeline: std::mem::take(&mut inner.timeline),
+            decoders: Default::default(),
+            decrypt: DecryptState::Unknown,
+            gateway: GatewayStream::default(),
+            via_gateway: Some(ViaGateway { leg: self.id, target }),
+            midstream: false,
+            evicted: self.evicted,
+            open_at_end: self.open_at_end,
+            frame_count: inner.packets,
+        })
+    }
+
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).
     pub fn buffered(&self) -> usize {
-        self.decoders.iter().map(StreamDecoder::buffered).sum::<usize>()
+        self.gateway.buffered()
+            + self.decoders.iter().map(StreamDecoder::buffered).sum::<usize>()
             + self.tcp.reasm.iter().map(|r| r.pending_bytes()).sum::<usize>()
     }
 }

@@ -47,6 +47,11 @@ pub fn unit(state: &mut Tunnel, side: Side, at: At, rest: &[u8], ctx: &mut Ctx<'
         None => (false, false),
     };
     let step = match (*state, side, rest.first()) {
+        // A TLS ClientHello first, not X.224: HTTPS (an RD Gateway leg, a KDC proxy, ...).
+        (Tunnel::Maybe, Side::Client, Some(0x16)) if crate::proto::tls::plausible_start(rest) => {
+            ctx.facts.https.get_or_insert_with(Default::default);
+            Tunnel::No
+        }
         (Tunnel::Maybe, Side::Client, Some(4 | 5)) => Tunnel::Client(ClientStep::First),
         (Tunnel::Maybe, Side::Client, _) if http_connect::is_request_start(rest) => Tunnel::HttpClient,
         // The proxy's side is a proxy exchange only when the client's was.

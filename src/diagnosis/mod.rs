@@ -7,6 +7,7 @@ pub mod catalog;
 mod closes;
 pub mod evidence;
 mod findings;
+mod gateway;
 mod handshake;
 mod inside;
 mod kerberos;
@@ -37,7 +38,19 @@ pub struct Diagnosis {
 pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
     let ev = Evidence::new(c);
     let mut f = Findings::default();
-    if !network::never_opened(&ev, &mut f) {
+    let mut https_ok = false;
+    if let Some(g) = c.facts.https.as_deref() {
+        // An HTTPS leg: TLS and the path are judged as for RDP, then the gateway's answers.
+        tls::handshake(&ev, &mut f);
+        if !f.has_error() {
+            tls::certificate(&ev, &mut f);
+        }
+        if !f.has_error() {
+            https_ok = gateway::judge(&ev, g, &mut f);
+        }
+        network::quality(&ev, cfg, false, &mut f);
+    } else if !network::never_opened(&ev, &mut f) {
+        gateway::via_gateway(&ev, &mut f);
         // Through a proxy, a refusal by the proxy comes before any RDP byte.
         if !proxy::judge(&ev, &mut f) {
             handshake::negotiation(&ev, &mut f);
@@ -69,20 +82,28 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
             closes::unexplained(&ev, &mut f);
         }
     }
-    let incomplete = !f.has_error() && ev.phase < Phase::Session;
+    let phase = match c.facts.https {
+        // A leg reaches the session phase when its tunnel (or KDC answer) works; otherwise
+        // TLS is as far as an HTTPS connection goes.
+        Some(_) if https_ok => Phase::Session,
+        Some(_) if ev.tls_done().is_some() => Phase::Tls,
+        Some(_) => Phase::Tcp,
+        None => ev.phase,
+    };
+    let incomplete = !f.has_error() && phase < Phase::Session && c.facts.https.is_none();
     if incomplete || c.midstream {
         capture_incomplete(&ev, &mut f);
     }
     let outcome = if f.has_error() {
         Outcome::Failed
-    } else if ev.phase >= Phase::Session {
+    } else if phase >= Phase::Session {
         Outcome::Success
     } else {
         Outcome::Incomplete
     };
     let (findings, errors) = f.into_sorted();
     Diagnosis {
-        phase_reached: ev.phase,
+        phase_reached: phase,
         outcome,
         findings,
         client_error: told_client(c, outcome).or_else(|| {

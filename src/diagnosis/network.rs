@@ -10,6 +10,9 @@ use crate::flow::reassembly::seq_diff;
 use crate::flow::tcp::BIG_SEGMENT;
 use crate::flow::Side;
 
+/// The RD Gateway's HTTPS port.
+pub const GATEWAY_PORT: u16 = 443;
+
 /// SYN answered by RST, or never answered. Returns true when the connection never opened.
 pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
     let t = &ev.c.tcp;
@@ -17,9 +20,14 @@ pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
     if t.synack.is_some() {
         return false;
     }
+    // Port 443 is the RD Gateway's: a refusal there is the first hop failing (inferred from
+    // the port: RDP itself may listen on 443 too).
+    let gateway = ev.c.server.port == GATEWAY_PORT;
+    let code = |rdp: &'static str| if gateway { "gateway_unreachable" } else { rdp };
     if let Some(rst) = ev.closes.iter().find(|e| e.side == Side::Server && e.rst) {
-        f.add(
-            "tcp_refused",
+        f.add_keyed(
+            code("tcp_refused"),
+            code("tcp_refused"),
             Severity::Error,
             Phase::Tcp,
             format!(
@@ -28,15 +36,16 @@ pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
             ),
             "nothing listens on the port, or a firewall answers for it with a reset".into(),
             vec![syn.frame, rst.at.frame],
-            false,
+            gateway,
             Some(ClientError::ConnectFailed),
         );
         return true;
     }
     if t.syn_count >= 2 {
         let last = ev.last();
-        f.add(
-            "tcp_unanswered",
+        f.add_keyed(
+            code("tcp_unanswered"),
+            code("tcp_unanswered"),
             Severity::Error,
             Phase::Tcp,
             format!(
@@ -46,7 +55,7 @@ pub fn never_opened(ev: &Evidence<'_>, f: &mut Findings) -> bool {
             ),
             "the SYN was dropped by a firewall or never reached a running server".into(),
             vec![syn.frame, last.frame],
-            false,
+            gateway,
             Some(ClientError::ConnectFailed),
         );
         return true;

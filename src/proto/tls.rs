@@ -82,6 +82,38 @@ pub struct ClientHello {
     pub supported_versions: Vec<TlsVersion>,
     pub cipher_suites: Vec<u16>,
     pub sni: Option<String>,
+    /// ALPN protocols offered (RFC 7301 §3.1), at most [`MAX_ALPN`], each cut to 32 bytes.
+    pub alpn: Vec<String>,
+}
+
+/// ALPN protocols kept from a ClientHello.
+pub const MAX_ALPN: usize = 8;
+
+/// The protocol a server selected by ALPN (RFC 7301 §3.1): an RD Gateway's KDC proxy runs
+/// over `h2`, its tunnel over `http/1.1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alpn {
+    H2,
+    Http11,
+    Other,
+}
+
+impl Alpn {
+    pub fn from_wire(p: &[u8]) -> Alpn {
+        match p {
+            b"h2" => Alpn::H2,
+            b"http/1.1" => Alpn::Http11,
+            _ => Alpn::Other,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Alpn::H2 => "h2",
+            Alpn::Http11 => "http/1.1",
+            Alpn::Other => "other",
+        }
+    }
 }
 
 impl ClientHello {
@@ -109,6 +141,8 @@ pub struct ServerHello {
     /// The server echoed extended_master_secret (RFC 7627 §5.2): the master secret hashes the
     /// handshake.
     pub extended_master_secret: bool,
+    /// The ALPN protocol the server selected.
+    pub alpn: Option<Alpn>,
 }
 
 /// What one handshake message told us.
@@ -184,6 +218,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 supported_versions: Vec::new(),
                 cipher_suites: ch.ciphers.iter().take(MAX_CIPHERS).map(|c| c.0).collect(),
                 sni: None,
+                alpn: Vec::new(),
             };
             // Extensions that fail to parse are ignored: the hello itself is still valid evidence.
             if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_client_hello_extensions) {
@@ -194,6 +229,13 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                         }
                         TlsExtension::SNI(names) => {
                             hello.sni = names.first().map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                        }
+                        TlsExtension::ALPN(protos) => {
+                            hello.alpn = protos
+                                .iter()
+                                .take(MAX_ALPN)
+                                .map(|p| String::from_utf8_lossy(p).chars().take(32).collect())
+                                .collect();
                         }
                         _ => {}
                     }
@@ -207,12 +249,17 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             // (padding) to EncryptThenMac and leaves the real one, 22, unknown.
             let encrypt_then_mac = sh.ext.is_some_and(|e| has_extension(e, EXT_ENCRYPT_THEN_MAC));
             let extended_master_secret = sh.ext.is_some_and(|e| has_extension(e, EXT_EXTENDED_MASTER_SECRET));
+            let mut alpn = None;
             if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_server_hello_extensions) {
                 for ext in exts {
-                    if let TlsExtension::SupportedVersions(v) = ext {
-                        if let Some(v) = v.first() {
-                            version = *v;
+                    match ext {
+                        TlsExtension::SupportedVersions(v) => {
+                            if let Some(v) = v.first() {
+                                version = *v;
+                            }
                         }
+                        TlsExtension::ALPN(p) => alpn = p.first().map(|p| Alpn::from_wire(p)),
+                        _ => {}
                     }
                 }
             }
@@ -224,6 +271,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 hello_retry_request: sh.random == HRR_RANDOM,
                 encrypt_then_mac,
                 extended_master_secret,
+                alpn,
             })
         }
         TlsMessageHandshake::ServerHelloV13Draft18(sh) => Handshake::ServerHello(ServerHello {
@@ -234,6 +282,7 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
             hello_retry_request: false,
             encrypt_then_mac: false,
             extended_master_secret: false,
+            alpn: None,
         }),
         TlsMessageHandshake::Certificate(c) => Handshake::Certificate(c.cert_chain.iter().map(|c| c.data).collect()),
         TlsMessageHandshake::ServerKeyExchange(_) => Handshake::ServerKeyExchange,

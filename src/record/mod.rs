@@ -2,6 +2,7 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod gateway;
 mod inside;
 mod proxy;
 pub mod redact;
@@ -53,6 +54,14 @@ pub struct ConnectionRecord {
     /// failed to open) the tunnel (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyRecord>,
+    /// An HTTPS connection (the client opened with a TLS ClientHello): an RD Gateway leg, a
+    /// KDC proxy or something else, and what was read of it (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<gateway::GatewayRecord>,
+    /// An RDP connection carried by an RD Gateway tunnel: its leg and target (absent
+    /// otherwise; its `transport` is `rdg`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_gateway: Option<gateway::ViaGatewayRecord>,
     pub negotiation: NegotiationRecord,
     pub tls: Option<TlsRecord>,
     pub standard_security: Option<StandardSecurityRecord>,
@@ -160,6 +169,10 @@ pub struct TlsRecord {
     pub cipher: Option<CipherRecord>,
     pub client_cipher_count: Option<usize>,
     pub sni: Option<String>,
+    /// ALPN protocols the client offered, and the one the server selected (`h2`,
+    /// `http/1.1`, `other`): an RD Gateway's tunnel runs over http/1.1, its KDC proxy over h2.
+    pub alpn_offered: Vec<String>,
+    pub alpn: Option<&'static str>,
     pub alerts: Vec<AlertRecord>,
     pub certificate: Option<CertificateRecord>,
     pub client_hello_frame: Option<u64>,
@@ -342,6 +355,8 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
         }),
         client_cipher_count: ch.map(|(_, c)| c.cipher_suites.len()),
         sni: ch.and_then(|(_, c)| c.sni.clone()),
+        alpn_offered: ch.map(|(_, c)| c.alpn.clone()).unwrap_or_default(),
+        alpn: sh.and_then(|s| s.alpn).map(tls::Alpn::name),
         alerts: t
             .alerts
             .iter()
@@ -431,7 +446,7 @@ impl ConnectionRecord {
         ConnectionRecord {
             kind: "connection",
             id: c.id,
-            transport: "tcp",
+            transport: if c.via_gateway.is_some() { "rdg" } else { "tcp" },
             file: None,
             client: c.client,
             server: c.server,
@@ -444,6 +459,8 @@ impl ConnectionRecord {
             cookie: cr.and_then(|r| r.cookie.clone()),
             routing_token: cr.and_then(|r| r.routing_token.clone()),
             proxy: f.proxy.as_ref().map(ProxyRecord::new),
+            gateway: f.https.as_deref().map(gateway::GatewayRecord::new),
+            via_gateway: c.via_gateway.as_ref().map(gateway::ViaGatewayRecord::new),
             negotiation: negotiation(f),
             tls: tls_record(f),
             standard_security: standard_security(f),
@@ -521,6 +538,8 @@ impl ConnectionRecord {
             cookie: None,
             routing_token: None,
             proxy: None,
+            gateway: None,
+            via_gateway: None,
             negotiation: NegotiationRecord::default(),
             tls: None,
             standard_security: None,

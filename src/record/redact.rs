@@ -1,6 +1,7 @@
 //! `--redact`: user names (cookie, routing token, SOCKS user, NLA and Client Info users,
 //! domains, workstations, Kerberos principals), client names, certificate
-//! subjects, issuers, SANs, SNI and proxy target host names (SOCKS, HTTP CONNECT) are
+//! subjects, issuers, SANs, SNI, proxy target host names (SOCKS, HTTP CONNECT), and an RD
+//! Gateway's login user and domain and its target host are
 //! replaced by a stable keyed hash everywhere a record shows them (its fields, finding
 //! texts and the timeline), so reports can be shared while the same person or host stays
 //! recognisable across connections and runs with the same key.
@@ -179,6 +180,21 @@ impl Redactor {
             {
                 take(h);
             }
+        }
+        if let Some(g) = r.gateway.as_mut() {
+            if let Some(a) = g.auth.as_mut() {
+                for v in [&mut a.user, &mut a.domain] {
+                    if let Some(v) = v.as_mut() {
+                        take(v);
+                    }
+                }
+            }
+            if let Some(t) = g.channel.as_mut().and_then(|c| c.target.as_mut()) {
+                take(&mut t.host);
+            }
+        }
+        if let Some(t) = r.via_gateway.as_mut().and_then(|v| v.target.as_mut()) {
+            take(&mut t.host);
         }
         // The same values inside sentences: longest first so a value that contains
         // another is replaced whole.

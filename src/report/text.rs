@@ -240,6 +240,12 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
     if let Some(p) = &r.proxy {
         writeln!(out, "  proxy: {}", clean(&p.summary()))?;
     }
+    if let Some(g) = &r.gateway {
+        writeln!(out, "  https: {}", clean(&g.summary()))?;
+    }
+    if let Some(v) = &r.via_gateway {
+        writeln!(out, "  via: {}", clean(&v.summary()))?;
+    }
     let n = &r.negotiation;
     let mut line = Vec::new();
     if let Some(c) = &r.cookie {

@@ -210,7 +210,7 @@ impl UiState {
                 o
             }
         });
-        rows
+        under_their_legs(rows)
     }
 
     /// Index of the selected row, defaulting to the first.
@@ -290,4 +290,29 @@ impl UiState {
             _ => {}
         }
     }
+}
+
+/// A gateway leg's inner RDP connections (`via_gateway`) right after their leg, whatever
+/// the sort; an inner connection whose leg is not shown keeps its own place.
+fn under_their_legs(rows: Vec<&ConnView>) -> Vec<&ConnView> {
+    let shown: std::collections::HashSet<u64> = rows.iter().map(|v| v.record.id).collect();
+    let mut inner: std::collections::HashMap<u64, Vec<&ConnView>> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for v in &rows {
+        match v.record.via_gateway.as_ref().filter(|g| shown.contains(&g.id)) {
+            Some(g) => inner.entry(g.id).or_default().push(*v),
+            None => out.push(*v),
+        }
+    }
+    if inner.is_empty() {
+        return out;
+    }
+    let mut grouped = Vec::with_capacity(rows.len());
+    for v in out {
+        grouped.push(v);
+        if let Some(children) = inner.remove(&v.record.id) {
+            grouped.extend(children);
+        }
+    }
+    grouped
 }

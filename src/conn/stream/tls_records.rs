@@ -154,6 +154,11 @@ impl StreamDecoder {
                     },
                 );
             }
+            tls::CT_APPLICATION_DATA if ctx.facts.https.is_some() => {
+                let mut g = std::mem::take(ctx.gateway);
+                g.data(side, at, &p.data, ctx);
+                *ctx.gateway = g;
+            }
             tls::CT_APPLICATION_DATA => self.inside.data(side, at, &p.data, ctx),
             _ => {}
         }

@@ -12,6 +12,8 @@ fn cell(col: SortColumn, v: &ConnView) -> Cell<'static> {
     let r = &v.record;
     match col {
         SortColumn::Start => Cell::from(r.start.clock()),
+        // The RDP connection a gateway tunnel carried sits indented under its leg.
+        SortColumn::Client if r.via_gateway.is_some() => Cell::from(format!("└ {}", r.client)),
         SortColumn::Client => Cell::from(r.client.to_string()),
         SortColumn::Server => Cell::from(r.server.to_string()),
         SortColumn::User => Cell::from(super::clean(r.cookie.as_deref().unwrap_or(""))),
