@@ -34,6 +34,7 @@ pub mod credssp;
 pub mod der;
 pub mod errinfo;
 pub mod http_connect;
+pub mod ja4;
 pub mod kerberos;
 pub mod mcs;
 pub mod ntlm;

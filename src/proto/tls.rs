@@ -82,6 +82,8 @@ pub struct ClientHello {
     pub supported_versions: Vec<TlsVersion>,
     pub cipher_suites: Vec<u16>,
     pub sni: Option<String>,
+    /// JA4 fingerprint (`None` when the extensions could not be parsed).
+    pub ja4: Option<String>,
 }
 
 impl ClientHello {
@@ -181,9 +183,17 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 supported_versions: Vec::new(),
                 cipher_suites: ch.ciphers.iter().take(MAX_CIPHERS).map(|c| c.0).collect(),
                 sni: None,
+                ja4: None,
             };
-            // Extensions that fail to parse are ignored: the hello itself is still valid evidence.
-            if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_client_hello_extensions) {
+            // Extensions that fail to parse are ignored: the hello itself is still valid
+            // evidence (but its JA4 cannot be told).
+            let exts = match ch.ext.map(parse_tls_client_hello_extensions) {
+                None => Some(Vec::new()),
+                Some(Ok((_, exts))) => Some(exts),
+                Some(Err(_)) => None,
+            };
+            if let Some(exts) = exts {
+                hello.ja4 = Some(super::ja4::ja4(&ch, &exts));
                 for ext in exts {
                     match ext {
                         TlsExtension::SupportedVersions(v) => {

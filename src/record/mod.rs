@@ -17,6 +17,7 @@ use crate::conn::facts::RdpFacts;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::diagnosis::{ClientErrorRecord, Diagnosis, Finding, Outcome, Phase};
+use crate::flow::community_id::community_id;
 use crate::flow::tcp::{At, Close};
 use crate::flow::{Endpoint, Side};
 use crate::proto::cert::{CertSummary, Validity};
@@ -36,6 +37,8 @@ pub struct ConnectionRecord {
     pub file: Option<String>,
     pub client: Endpoint,
     pub server: Endpoint,
+    /// Community ID v1 of the flow (seed 0): the same hash Zeek, Suricata and Arkime give it.
+    pub community_id: String,
     pub first_seen: String,
     pub last_seen: String,
     /// The first packet's time, typed (`first_seen` is its text).
@@ -160,6 +163,8 @@ pub struct TlsRecord {
     pub cipher: Option<CipherRecord>,
     pub client_cipher_count: Option<usize>,
     pub sni: Option<String>,
+    /// JA4 fingerprint of the ClientHello (null when its extensions could not be parsed).
+    pub ja4: Option<String>,
     pub alerts: Vec<AlertRecord>,
     pub certificate: Option<CertificateRecord>,
     pub client_hello_frame: Option<u64>,
@@ -342,6 +347,7 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
         }),
         client_cipher_count: ch.map(|(_, c)| c.cipher_suites.len()),
         sni: ch.and_then(|(_, c)| c.sni.clone()),
+        ja4: ch.and_then(|(_, c)| c.ja4.clone()),
         alerts: t
             .alerts
             .iter()
@@ -435,6 +441,7 @@ impl ConnectionRecord {
             file: None,
             client: c.client,
             server: c.server,
+            community_id: community_id(0, c.client, c.server, crate::flow::community_id::TCP),
             first_seen: c.first.ts.rfc3339(),
             start: c.first.ts,
             client_random: f.tls.client_hello.as_ref().map(|(_, ch)| ch.random),
@@ -512,6 +519,7 @@ impl ConnectionRecord {
             file: None,
             client: u.client,
             server: u.server,
+            community_id: community_id(0, u.client, u.server, crate::flow::community_id::UDP),
             first_seen: u.first.ts.rfc3339(),
             start: u.first.ts,
             client_random: None,
