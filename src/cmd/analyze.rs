@@ -14,7 +14,7 @@ use rdpscope::emit::summary::FileSummary;
 use rdpscope::emit::Emitter;
 use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::{json, text};
+use rdpscope::report::{ecs, json, ocsf, text};
 
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -81,6 +81,8 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                 if write_error.is_none() && (a.only != Some(cli::Only::Failed) || r.outcome == Outcome::Failed) {
                     let written = match a.format {
                         Format::Json => json::connection(&mut out, &r),
+                        Format::Ecs => ecs::connection(&mut out, &r),
+                        Format::Ocsf => ocsf::connection(&mut out, &r),
                         Format::Text => text::connection(
                             &mut out,
                             &r,
@@ -158,6 +160,8 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         match a.format {
             Format::Json => json::summary(&mut out, &summary)?,
             Format::Text => text::summary(&mut out, &summary)?,
+            // Event streams hold events only: a summary line would not fit their schema.
+            Format::Ecs | Format::Ocsf => {}
         }
     }
     out.flush()?;

@@ -38,6 +38,10 @@ pub enum Format {
     Text,
     /// JSON lines: one object per connection (docs/json.md), then a summary object.
     Json,
+    /// Elastic Common Schema: one document per connection, one line each (docs/fleet.md).
+    Ecs,
+    /// OCSF 1.7.0 RDP Activity (class 4005): one event per connection, one line each.
+    Ocsf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +50,10 @@ pub enum LiveFormat {
     Tui,
     /// JSON lines, one per connection as it ends (headless: systemd services, log shippers).
     Json,
+    /// Elastic Common Schema documents, one line per connection as it ends (headless).
+    Ecs,
+    /// OCSF 1.7.0 RDP Activity events, one line per connection as it ends (headless).
+    Ocsf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

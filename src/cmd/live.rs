@@ -9,7 +9,7 @@ use std::time::Duration;
 use rdpscope::capture::live as capture_live;
 use rdpscope::live::{self as pipeline, Options, Source};
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::json;
+use rdpscope::report::{ecs, json, ocsf};
 
 use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
 
@@ -55,11 +55,14 @@ fn stdout_closed() -> bool {
             .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
 }
 
-/// The JSON printer for headless runs: one line per connection as it ends, flushed at
-/// once for log shippers. A line is serialized whole before it is written; after a failed
+/// Writes one record as one line of a headless format.
+type LineWriter = fn(&mut dyn Write, &ConnectionRecord) -> io::Result<()>;
+
+/// The line printer for headless runs (JSON, ECS, OCSF): one line per connection as it
+/// ends, flushed at once for log shippers. A line is serialized whole before it is written; after a failed
 /// write (a full disk) the next line starts on a line of its own, so a reader loses that
 /// record, never the ones after it, and the failure is said once on stderr and counted.
-fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+fn line_printer(state: Arc<Output>, write_line: LineWriter) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
     let mut cut = false;
     let mut said = false;
     Box::new(move |r| {
@@ -70,7 +73,7 @@ fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> 
         if cut {
             line.push(b'\n');
         }
-        if json::connection(&mut line, r).is_err() {
+        if write_line(&mut line, r).is_err() {
             return;
         }
         let out = io::stdout();
@@ -92,7 +95,13 @@ fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> 
 
 fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
     let output = Arc::new(Output::default());
-    let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&output)));
+    let writer: Option<LineWriter> = match format {
+        LiveFormat::Tui => None,
+        LiveFormat::Json => Some(json::connection),
+        LiveFormat::Ecs => Some(ecs::connection),
+        LiveFormat::Ocsf => Some(ocsf::connection),
+    };
+    let on_finished = writer.map(|w| line_printer(Arc::clone(&output), w));
     let cfg = analysis.config();
     analysis.check_keylogs()?;
     let redactor = analysis.redactor()?;
@@ -131,7 +140,7 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             // The analysis thread keeps serving commands after the source ends; leave it.
             Ok(ExitCode::SUCCESS)
         }
-        LiveFormat::Json => {
+        LiveFormat::Json | LiveFormat::Ecs | LiveFormat::Ocsf => {
             let mut write_errors_said = false;
             while !handle.is_finished() {
                 if stop.load(Ordering::Relaxed) {
@@ -168,9 +177,12 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
                 );
             }
             let s = handle.summary().unwrap_or_default();
-            let mut out = io::stdout().lock();
-            json::summary(&mut out, &s)?;
-            out.flush()?;
+            // ECS and OCSF streams hold events only: the summary goes out with JSON lines.
+            if format == LiveFormat::Json {
+                let mut out = io::stdout().lock();
+                json::summary(&mut out, &s)?;
+                out.flush()?;
+            }
             if let Some(e) = &snap.status {
                 eprintln!("rdpscope: {e}");
             }
@@ -212,7 +224,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = capture_live::drop_privileges() {
         eprintln!("rdpscope: warning: {e}");
     }
-    if a.format == LiveFormat::Json {
+    if a.format != LiveFormat::Tui {
         eprintln!(
             "rdpscope: capturing on {} (capabilities dropped); Ctrl-C ends and prints what is still open",
             a.interface

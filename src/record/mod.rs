@@ -2,6 +2,7 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod derived;
 mod inside;
 mod proxy;
 pub mod redact;
