@@ -14,7 +14,7 @@ use rdpscope::emit::summary::FileSummary;
 use rdpscope::emit::Emitter;
 use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::{ecs, json, ocsf, text};
+use rdpscope::report::{ecs, json, ocsf, prometheus, text};
 
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -83,6 +83,8 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                         Format::Json => json::connection(&mut out, &r),
                         Format::Ecs => ecs::connection(&mut out, &r),
                         Format::Ocsf => ocsf::connection(&mut out, &r),
+                        // Counted by the emitter; printed once at the end.
+                        Format::Prometheus => Ok(()),
                         Format::Text => text::connection(
                             &mut out,
                             &r,
@@ -154,6 +156,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let metrics = em.metrics().clone();
     let summary = em.finish();
     // When no file could be read at all, the error lines on stderr are the whole story.
     if summary.files.iter().any(|f| f.error.is_none()) {
@@ -162,6 +165,15 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             Format::Text => text::summary(&mut out, &summary)?,
             // Event streams hold events only: a summary line would not fit their schema.
             Format::Ecs | Format::Ocsf => {}
+            Format::Prometheus => prometheus::render(
+                &mut out,
+                &prometheus::Exposition {
+                    metrics,
+                    packets: summary.files.iter().map(|f| f.frames_analyzed).sum(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    ..Default::default()
+                },
+            )?,
         }
     }
     out.flush()?;

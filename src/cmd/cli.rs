@@ -42,6 +42,8 @@ pub enum Format {
     Ecs,
     /// OCSF 1.7.0 RDP Activity (class 4005): one event per connection, one line each.
     Ocsf,
+    /// Prometheus text exposition of the run's metrics, once at the end (docs/fleet.md).
+    Prometheus,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +231,20 @@ pub struct AnalyzeArgs {
     pub no_timeline: bool,
 }
 
+/// The Prometheus endpoint of `live` and `replay`.
+#[derive(Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9839); nothing
+    /// else is served on that port. No address or user name is a label unless
+    /// --metrics-servers is given.
+    #[arg(long = "metrics", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Add per-server counters with a `server` label for the N busiest servers (the rest are
+    /// summed as server="other"); 0, the default, leaves server addresses out of the metrics.
+    #[arg(long = "metrics-servers", value_name = "N", default_value_t = 0, value_parser = in_range::<usize>(0, 1000))]
+    pub servers: usize,
+}
+
 #[derive(Args, Debug)]
 pub struct LiveArgs {
     /// The interface to capture on (`rdpscope interfaces` lists them).
@@ -242,6 +258,8 @@ pub struct LiveArgs {
     /// Started as root: switch to this unprivileged user once the capture is open.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -259,6 +277,8 @@ pub struct ReplayArgs {
     pub fast: bool,
     #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]
     pub format: LiveFormat,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -11,7 +11,7 @@ use rdpscope::live::{self as pipeline, Options, Source};
 use rdpscope::record::ConnectionRecord;
 use rdpscope::report::{ecs, json, ocsf};
 
-use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
+use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, MetricsArgs, ReplayArgs};
 
 /// Bytes of recent raw frames kept so `w` can write a connection's packets.
 const FRAME_STORE: usize = 64 << 20;
@@ -40,7 +40,7 @@ struct Output {
     /// stdout's reader went away (`| head`): the run ends quietly, as tcpdump's does.
     closed: AtomicBool,
     /// Records that could not be written (full disk, I/O error); the run goes on.
-    lost: AtomicU64,
+    lost: Arc<AtomicU64>,
 }
 
 /// Whether stdout is a pipe whose reader has gone: poll reports an error on its write end.
@@ -93,7 +93,28 @@ fn line_printer(state: Arc<Output>, write_line: LineWriter) -> Box<dyn FnMut(&Co
     })
 }
 
-fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
+/// The metrics endpoint of a run: its bound listener and the per-server label bound.
+struct MetricsEndpoint {
+    listener: Option<std::net::TcpListener>,
+    servers: usize,
+}
+
+impl MetricsEndpoint {
+    fn bind(a: &MetricsArgs) -> Result<MetricsEndpoint, String> {
+        Ok(MetricsEndpoint {
+            listener: a.listen.as_deref().map(super::metrics::bind).transpose()?,
+            servers: a.servers,
+        })
+    }
+}
+
+fn run(
+    source: Source,
+    analysis: &AnalysisArgs,
+    format: LiveFormat,
+    stop: Arc<AtomicBool>,
+    metrics: MetricsEndpoint,
+) -> anyhow::Result<ExitCode> {
     let output = Arc::new(Output::default());
     let writer: Option<LineWriter> = match format {
         LiveFormat::Tui => None,
@@ -119,7 +140,15 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
         frame_store_bytes: FRAME_STORE,
         on_finished,
         redactor,
+        metrics_servers: metrics.servers,
     });
+    let serving_metrics = metrics.listener.is_some();
+    if let Some(l) = metrics.listener {
+        if let Ok(a) = l.local_addr() {
+            eprintln!("rdpscope: metrics on http://{a}/metrics");
+        }
+        super::metrics::spawn(l, Arc::clone(&handle.shared), Arc::clone(&output.lost))?;
+    }
     match format {
         LiveFormat::Tui => {
             let r = rdpscope::tui::run(&handle, &stop);
@@ -186,6 +215,13 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             if let Some(e) = &snap.status {
                 eprintln!("rdpscope: {e}");
             }
+            if serving_metrics && !stop.load(Ordering::Relaxed) && !snap.live {
+                // A replay's final counts stay scrapable until the run is told to end.
+                eprintln!("rdpscope: the replay ended; metrics are still served until Ctrl-C or SIGTERM");
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
             // A live capture that ended on its own (the interface went away) failed, like
             // tcpdump's does; an unreadable replay file is an input error.
             let capture_failed = snap.live && snap.status.is_some() && !stop.load(Ordering::Relaxed);
@@ -206,6 +242,14 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
     // Before anything is announced: a Ctrl-C right after "capturing on" must end the run
     // cleanly (with its summary), not kill it.
     let stop = stop_flag();
+    // Bound while privileges are held (any port), served by a thread started after the drop.
+    let metrics = match MetricsEndpoint::bind(&a.metrics) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let cap = match capture_live::open(&a.interface, &a.analysis.filter(), a.write.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -238,6 +282,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
         &a.analysis,
         a.format,
         stop,
+        metrics,
     )
 }
 
@@ -248,6 +293,13 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let speed = if a.fast { None } else { Some(a.speed) };
+    let metrics = match MetricsEndpoint::bind(&a.metrics) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let stop = stop_flag();
     run(
         Source::File {
@@ -257,6 +309,7 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         &a.analysis,
         a.format,
         stop,
+        metrics,
     )
 }
 

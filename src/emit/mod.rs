@@ -5,6 +5,7 @@
 //! linked nor counted.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod metrics;
 pub mod redirect;
 pub mod retry;
 pub mod summary;
@@ -46,6 +47,7 @@ pub struct Emitter {
     redirects: redirect::Redirects,
     stories: retry::Stories,
     summary: Summary,
+    metrics: metrics::Metrics,
 }
 
 impl Emitter {
@@ -59,6 +61,7 @@ impl Emitter {
             redirects: redirect::Redirects::default(),
             stories: retry::Stories::default(),
             summary: Summary::new(),
+            metrics: metrics::Metrics::new(0),
         }
     }
 
@@ -84,7 +87,18 @@ impl Emitter {
         self.redirects.link(&mut r);
         self.stories.add(&r, Some(&self.linker));
         self.summary.add(&r);
+        self.metrics.add(&r);
         r
+    }
+
+    /// Give the metrics a `server` label for the `n` busiest servers (0: none).
+    pub fn set_metrics_servers(&mut self, n: usize) {
+        self.metrics = metrics::Metrics::new(n);
+    }
+
+    /// The metrics so far.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     /// The record of a connection still open, for a live view (not linked, not counted).
@@ -105,6 +119,14 @@ impl Emitter {
     /// Add a file's summary (frames read, analyzer statistics, errors).
     pub fn add_file(&mut self, f: summary::FileSummary) {
         self.summary.files.push(f);
+    }
+
+    /// The run's summary with the retry stories, leaving the counts and metrics in place for
+    /// the views that still read them.
+    pub fn finish_in_place(&mut self) -> Summary {
+        let mut s = self.summary.clone();
+        s.stories = std::mem::take(&mut self.stories).finish();
+        s
     }
 
     /// The run's summary, with the retry stories.

@@ -4,4 +4,5 @@
 pub mod ecs;
 pub mod json;
 pub mod ocsf;
+pub mod prometheus;
 pub mod text;
