@@ -150,7 +150,7 @@ impl Analyzer {
             }
             None => {
                 self.stats.tcp_connections += 1;
-                Some(self.take_id())
+                Some(self.take_id(client.ip, key, false))
             }
         };
         let ho = HalfOpen {
@@ -163,7 +163,7 @@ impl Analyzer {
             n: 1,
         };
         self.make_room();
-        let evicted = self.tcp.insert(key, Flow::HalfOpen(ho));
+        let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho)));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
     }
@@ -196,7 +196,7 @@ impl Analyzer {
         for f in waiting {
             if let Flow::HalfOpen(h) = f {
                 self.half_open_gone(server);
-                self.summarise(h);
+                self.summarise(*h);
             }
         }
     }
@@ -220,7 +220,7 @@ impl Analyzer {
 
     pub(super) fn summarise(&mut self, h: HalfOpen) {
         if let Some(id) = h.id {
-            self.open_ids.remove(&id);
+            self.closed(id, h.client.ip);
             self.stats.tcp_connections = self.stats.tcp_connections.saturating_sub(1);
         }
         let idx = self.flood_of(&h).or_else(|| self.floods.latest.get(&h.server).copied());

@@ -221,7 +221,7 @@ impl Worker {
                         if let Some(f) = frames.last() {
                             self.last_packet = Some((f.ts, Instant::now()));
                         }
-                        let done = self.analyzer.take_finished();
+                        let done = self.analyzer.take_ready(0);
                         self.retire(done);
                     }
                     Ok(CaptureMsg::End(why)) => {
@@ -291,7 +291,7 @@ impl Worker {
         let Some((ts, at)) = self.last_packet else { return };
         let elapsed = i64::try_from(at.elapsed().as_nanos()).unwrap_or(i64::MAX);
         self.analyzer.advance_to(Ts(ts.0.saturating_add(elapsed)));
-        let done = self.analyzer.take_finished();
+        let done = self.analyzer.take_ready(0);
         self.retire(done);
     }
 
