@@ -42,6 +42,15 @@ pub struct Config {
     /// `--keylog`: NSS key log files whose secrets decrypt the TLS of the connections they
     /// name (read by the shells; the core is handed the secrets).
     pub keylogs: Vec<std::path::PathBuf>,
+    /// Failed authentication or negotiation attempts from one client address within
+    /// `attack_window_secs` that are reported as a brute force.
+    pub brute_force_attempts: usize,
+    /// Distinct user names failing from one client address within the window that are
+    /// reported as password spraying.
+    pub spray_users: usize,
+    pub attack_window_secs: u32,
+    /// Client addresses followed at once by the brute-force detector (docs/limits.md).
+    pub max_attack_sources: usize,
 }
 
 impl Default for Config {
@@ -63,6 +72,10 @@ impl Default for Config {
             high_latency_ms: 150.0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             keylogs: Vec::new(),
+            brute_force_attempts: 20,
+            spray_users: 10,
+            attack_window_secs: 300,
+            max_attack_sources: 10_000,
         }
     }
 }

@@ -59,6 +59,16 @@ pub enum LiveFormat {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupByArg {
+    /// One line per server address.
+    Server,
+    /// One line per client address.
+    Client,
+    /// One line per cause (finding code) of failure.
+    Cause,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Only {
     /// Connections whose outcome is failed.
     Failed,
@@ -134,6 +144,17 @@ pub struct AnalysisArgs {
     /// Decryption Secrets Blocks are used without this. Keys never appear in any output.
     #[arg(long = "keylog", value_name = "FILE")]
     pub keylogs: Vec<PathBuf>,
+    /// Failed NLA, logon or negotiation attempts from one client address within
+    /// --attack-window that are reported as a brute force (default 20).
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 1_000_000))]
+    pub brute_force: Option<usize>,
+    /// Distinct user names failing from one client address within --attack-window that are
+    /// reported as password spraying (default 10).
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 10_000))]
+    pub spray_users: Option<usize>,
+    /// The window of --brute-force and --spray-users, in seconds of capture time (default 300).
+    #[arg(long, value_name = "SECS", value_parser = in_range::<u32>(1, 604_800))]
+    pub attack_window: Option<u32>,
 }
 
 impl AnalysisArgs {
@@ -199,6 +220,15 @@ impl AnalysisArgs {
         if let Some(ms) = self.high_latency_ms {
             c.high_latency_ms = ms;
         }
+        if let Some(n) = self.brute_force {
+            c.brute_force_attempts = n;
+        }
+        if let Some(n) = self.spray_users {
+            c.spray_users = n;
+        }
+        if let Some(s) = self.attack_window {
+            c.attack_window_secs = s;
+        }
         c
     }
 
@@ -229,6 +259,14 @@ pub struct AnalyzeArgs {
     /// Leave the per-connection timeline out of the text report.
     #[arg(long)]
     pub no_timeline: bool,
+    /// Rows in each rollup of the summary (failures by server, by cause and server, clients,
+    /// user names), retry stories shown, and groups of --group-by.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = in_range::<usize>(1, 1000))]
+    pub top: usize,
+    /// Instead of a report per connection, one line per server, client or cause (text),
+    /// the N (--top) with the most connections; with --only failed, failed ones only.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group_by: Option<GroupByArg>,
 }
 
 /// The Prometheus endpoint of `live` and `replay`.

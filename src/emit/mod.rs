@@ -5,9 +5,12 @@
 //! linked nor counted.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod groups;
 pub mod metrics;
 pub mod redirect;
 pub mod retry;
+pub mod rollup;
+pub mod spray;
 pub mod summary;
 
 use crate::analyzer::Finished;
@@ -48,6 +51,8 @@ pub struct Emitter {
     stories: retry::Stories,
     summary: Summary,
     metrics: metrics::Metrics,
+    top: usize,
+    attacks: spray::Detector,
 }
 
 impl Emitter {
@@ -62,6 +67,8 @@ impl Emitter {
             stories: retry::Stories::default(),
             summary: Summary::new(),
             metrics: metrics::Metrics::new(0),
+            top: summary::DEFAULT_TOP,
+            attacks: spray::Detector::new(spray::Thresholds::from_config(cfg)),
         }
     }
 
@@ -88,7 +95,13 @@ impl Emitter {
         self.stories.add(&r, Some(&self.linker));
         self.summary.add(&r);
         self.metrics.add(&r);
+        self.attacks.add(&r);
         r
+    }
+
+    /// The brute-force and spraying detector (its detections so far, the active ones).
+    pub fn attacks(&self) -> &spray::Detector {
+        &self.attacks
     }
 
     /// Give the metrics a `server` label for the `n` busiest servers (0: none).
@@ -126,6 +139,9 @@ impl Emitter {
     pub fn finish_in_place(&mut self) -> Summary {
         let mut s = self.summary.clone();
         s.stories = std::mem::take(&mut self.stories).finish();
+        s.close(self.top);
+        s.attacks.clone_from(&self.attacks.detections);
+        s.attack_sources_evicted = self.attacks.sources_evicted;
         s
     }
 
@@ -133,6 +149,14 @@ impl Emitter {
     pub fn finish(self) -> Summary {
         let mut s = self.summary;
         s.stories = self.stories.finish();
+        s.close(self.top);
+        s.attacks = self.attacks.detections;
+        s.attack_sources_evicted = self.attacks.sources_evicted;
         s
+    }
+
+    /// Rows per rollup of the summary (`--top N`).
+    pub fn set_top(&mut self, n: usize) {
+        self.top = n;
     }
 }

@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub write_errors: u64,
     /// Client addresses with an active brute_force or password_spray finding.
     pub brute_force_sources: u64,
+    /// The active detections, the most recent first (at most a few, for the header).
+    pub attacks: Vec<crate::emit::spray::Detection>,
 }
 
 impl Snapshot {

@@ -388,6 +388,7 @@ impl Worker {
         let n_open = n_listed + tcp_total.saturating_sub(MAX_OPEN_ROWS.min(tcp_total));
         conns.append(&mut open);
         conns.sort_by_key(|v| v.record.id);
+        let active = self.emit.attacks().active_sources();
         let snap = Snapshot {
             source: self.source.clone(),
             live: self.live,
@@ -409,7 +410,8 @@ impl Worker {
             forgotten: self.forgotten,
             metrics: self.emit.metrics().clone(),
             write_errors: CaptureCounters::get(&c.write_errors),
-            brute_force_sources: 0,
+            brute_force_sources: active.len() as u64,
+            attacks: active.into_iter().take(3).cloned().collect(),
         };
         if let Ok(mut s) = self.shared.snapshot.lock() {
             *s = Arc::new(snap);

@@ -6,3 +6,4 @@ pub mod json;
 pub mod ocsf;
 pub mod prometheus;
 pub mod text;
+pub mod text_rollups;

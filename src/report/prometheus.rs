@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use crate::diagnosis::catalog::REMEDIES;
 use crate::emit::metrics::{Counts, Metrics, OUTCOMES, PHASES, RTT_BUCKETS};
+use crate::emit::spray::ATTACK_CODES;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -44,7 +45,12 @@ fn outcome_name(i: usize) -> &'static str {
 /// Every cause a failure can have: the catalogue's codes, and `unexplained`; all are
 /// written (at 0 too) so that rates over them exist from the first scrape.
 fn causes(m: &Metrics) -> BTreeSet<&'static str> {
-    let mut c: BTreeSet<&'static str> = REMEDIES.iter().filter_map(|(k, _)| k.split(':').next()).collect();
+    let mut c: BTreeSet<&'static str> = REMEDIES
+        .iter()
+        .filter_map(|(k, _)| k.split(':').next())
+        // Run-level findings, never a connection's cause.
+        .filter(|k| !ATTACK_CODES.contains(k))
+        .collect();
     c.insert("unexplained");
     c.extend(m.failures.keys().copied());
     c
