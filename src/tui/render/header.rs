@@ -65,27 +65,30 @@ pub fn render(f: &mut Frame<'_>, area: Rect, s: &Snapshot, st: &UiState) {
         Span::styled(format!("{} failed", s.failed), Style::default().fg(Color::Red)),
         Span::raw(format!("  {} incomplete", s.incomplete)),
     ];
-    // An active brute force or spraying comes before the causes, so a narrow terminal shows it.
+    // An active brute force or spraying comes first, so a narrow terminal shows it whole.
     if let Some(d) = s.attacks.first() {
         let more = s.brute_force_sources.saturating_sub(1);
-        l2.push(Span::styled(
-            format!(
-                "  │ {} from {} ({} failures){}",
-                if d.code == "password_spray" {
-                    "SPRAYING"
-                } else {
-                    "BRUTE FORCE"
-                },
-                d.source,
-                d.failures,
-                if more > 0 {
-                    format!(" +{more} sources")
-                } else {
-                    String::new()
-                }
+        l2.insert(
+            0,
+            Span::styled(
+                format!(
+                    " {} {}: {} failures{} │",
+                    if d.code == "password_spray" {
+                        "SPRAYING"
+                    } else {
+                        "BRUTE FORCE"
+                    },
+                    d.source,
+                    d.failures,
+                    if more > 0 {
+                        format!(" +{more} sources")
+                    } else {
+                        String::new()
+                    }
+                ),
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
             ),
-            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ));
+        );
     }
     l2.extend([Span::raw(if causes.is_empty() {
         String::new()
