@@ -212,7 +212,7 @@ fn header_shows_an_active_brute_force_80x24() {
     let text = screen(&snap, &mut UiState::default(), 80, 24);
     let header = text.lines().nth(1).unwrap_or_default();
     assert!(
-        header.starts_with(" BRUTE FORCE 10.99.0.2: 3 failures │ connections:"),
+        header.starts_with("\" BRUTE FORCE 10.99.0.2: 3 failures │ connections:"),
         "{header}"
     );
     insta::assert_snapshot!(text);
