@@ -192,7 +192,12 @@ pub struct StandardSecurityRecord {
     pub encryption_level: Option<String>,
     pub certificate_type: Option<&'static str>,
     pub client_build: Option<u32>,
+    /// The Windows release that sends this build (what the build says, not proof of the OS).
+    pub client_version: Option<&'static str>,
     pub client_name: Option<String>,
+    /// TS_UD_CS_CORE clientDigProductId: the client machine's product id, when it sends one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_dig_product_id: Option<String>,
     pub desktop: Option<String>,
     pub keyboard_layout: Option<u32>,
     pub client_encryption_methods: Option<u32>,
@@ -385,7 +390,9 @@ fn standard_security(f: &RdpFacts) -> Option<StandardSecurityRecord> {
     if let Some((_, ci)) = &f.connect_initial {
         if let Some(core) = &ci.client_core {
             s.client_build = Some(core.client_build);
+            s.client_version = mcs::builds::windows_release(core.client_build);
             s.client_name = Some(core.client_name.clone());
+            s.client_dig_product_id.clone_from(&core.dig_product_id);
             s.desktop = Some(format!("{}x{}", core.desktop_width, core.desktop_height));
             s.keyboard_layout = Some(core.keyboard_layout);
         }

@@ -94,11 +94,12 @@ fn rdp(r: &ConnectionRecord) -> Value {
         .session
         .as_ref()
         .and_then(|s| s.client.as_ref())
-        .map(|c| json!({"build": c.build, "version": c.version, "name": c.name}))
+        .map(|c| json!({"build": c.build, "version": c.version, "name": c.name, "dig_product_id": c.dig_product_id}))
         .or_else(|| {
-            r.standard_security
-                .as_ref()
-                .map(|s| json!({"build": s.client_build, "name": s.client_name}))
+            r.standard_security.as_ref().map(|s| {
+                json!({"build": s.client_build, "version": s.client_version, "name": s.client_name,
+                    "dig_product_id": s.client_dig_product_id})
+            })
         });
     json!({
         "id": r.id,
