@@ -23,7 +23,11 @@ fn the_systemd_unit_verifies_cleanly() {
     let text = unit().replace("/usr/local/bin/rdpscope", env!("CARGO_BIN_EXE_rdpscope"));
     let path = dir.path().join("rdpscope.service");
     std::fs::write(&path, text).unwrap();
-    let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     // Unknown keys and bad values are warnings only: none is allowed.
@@ -44,7 +48,10 @@ fn the_unit_runs_a_sensor_as_documented() {
     }
     let exec = u.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
     let args: Vec<&str> = exec.split_whitespace().collect();
-    assert!(exec.contains("--format ecs") && exec.contains("--metrics 127.0.0.1:"), "{exec}");
+    assert!(
+        exec.contains("--format ecs") && exec.contains("--metrics 127.0.0.1:"),
+        "{exec}"
+    );
     // The arguments parse: with a key file and an interface that does not exist, the error
     // is about the interface, not the command line.
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +64,10 @@ fn the_unit_runs_a_sensor_as_documented() {
                 .replace(":9839", ":0")
         })
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope")).args(&args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(&args)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("Usage:"), "the unit's arguments do not parse: {err}");
