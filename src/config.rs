@@ -46,6 +46,15 @@ pub struct Config {
     /// With any, each connection keeps its TLS handshake bytes up to the ClientKeyExchange
     /// (bounded) for the extended master secret.
     pub server_keys: Vec<std::path::PathBuf>,
+    /// Failed authentication or negotiation attempts from one client address within
+    /// `attack_window_secs` that are reported as a brute force.
+    pub brute_force_attempts: usize,
+    /// Distinct user names failing from one client address within the window that are
+    /// reported as password spraying.
+    pub spray_users: usize,
+    pub attack_window_secs: u32,
+    /// Client addresses followed at once by the brute-force detector (docs/limits.md).
+    pub max_attack_sources: usize,
 }
 
 impl Default for Config {
@@ -68,6 +77,10 @@ impl Default for Config {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             keylogs: Vec::new(),
             server_keys: Vec::new(),
+            brute_force_attempts: 20,
+            spray_users: 10,
+            attack_window_secs: 300,
+            max_attack_sources: 10_000,
         }
     }
 }

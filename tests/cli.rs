@@ -261,6 +261,22 @@ fn every_thread_is_unprivileged(pid: u32) {
     }
 }
 
+/// `rdpscope ARGS` started as a child, once it said it is capturing on lo; its stderr after
+/// that line.
+fn start_capturing(args: &[&str]) -> (std::process::Child, std::io::BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    (child, err)
+}
+
 #[test]
 fn live_as_root_without_user_drops_privileges_in_every_thread() {
     if !common::require(
@@ -269,22 +285,72 @@ fn live_as_root_without_user_drops_privileges_in_every_thread() {
     ) {
         return;
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
-        .args(["live", "-i", "lo", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, _err) = start_capturing(&["live", "-i", "lo", "--format", "json"]);
     let pid = child.id();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
     every_thread_is_unprivileged(pid);
     Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"type\":\"summary\""));
+}
+
+/// `--metrics`: the endpoint's thread is started after the drop, like every other, and it
+/// serves while the capture runs as nobody.
+#[test]
+fn live_metrics_thread_holds_no_privilege() {
+    if !common::require(
+        "cli live_metrics_thread_holds_no_privilege: needs root; run `sudo -E cargo test --test cli`",
+        common::is_root(),
+    ) {
+        return;
+    }
+    let (child, mut err) = start_capturing(&[
+        "live",
+        "-i",
+        "lo",
+        "--format",
+        "ecs",
+        "--user",
+        "nobody",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    let pid = child.id();
+    let mut line = String::new();
+    line.clear();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("rdpscope: metrics on http://")
+        .and_then(|s| s.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    every_thread_is_unprivileged(pid);
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .map(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert!(names.iter().any(|n| n == "metrics"), "no metrics thread: {names:?}");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut s, b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut s, &mut body).unwrap();
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    assert!(
+        body.contains("rdpscope_capture_dropped_packets_total{by=\"kernel\"}"),
+        "{body}"
+    );
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // ECS prints events only: no summary line.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"type\":\"summary\""));
 }
 
 #[test]
@@ -295,18 +361,8 @@ fn live_as_root_switches_to_the_given_user() {
     ) {
         return;
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
-        .args(["live", "-i", "lo", "--format", "json", "--user", "nobody"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, _err) = start_capturing(&["live", "-i", "lo", "--format", "json", "--user", "nobody"]);
     let pid = child.id();
-    // Wait for the capture to be open (the announcement on stderr).
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |k: &str| {
         status

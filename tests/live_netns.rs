@@ -64,31 +64,31 @@ fn verdict(r: &Value) -> Value {
     })
 }
 
-#[test]
-fn live_capture_on_veth_gives_the_offline_verdicts() {
-    let root = common::is_root();
-    let tcpreplay = common::has_tool("tcpreplay", "-V");
-    let missing: Vec<&str> = [
-        (root, "root (network namespaces)"),
-        (tcpreplay, "tcpreplay (apt-get install tcpreplay)"),
-    ]
-    .iter()
-    .filter(|(ok, _)| !ok)
-    .map(|(_, what)| *what)
-    .collect();
+/// Two namespaces joined by a veth pair (`va` in `a`, `vb` in `b`), or None (with the
+/// SKIPPED line, a failure under CI) when root or one of `tools` is missing.
+fn make_lab(test: &str, tag: &str, tools: &[(&str, &str, &str)]) -> Option<Lab> {
+    let mut missing: Vec<String> = Vec::new();
+    if !common::is_root() {
+        missing.push("root (network namespaces)".into());
+    }
+    for (tool, arg, what) in tools {
+        if !common::has_tool(tool, arg) {
+            missing.push((*what).to_string());
+        }
+    }
     if !common::require(
         &format!(
-            "live_netns: needs {}; run `sudo -E cargo test --test live_netns`",
+            "{test}: needs {}; run `sudo -E cargo test --test live_netns`",
             missing.join(" and ")
         ),
         missing.is_empty(),
     ) {
-        return;
+        return None;
     }
     let id = std::process::id();
-    let mut lab = Lab {
-        a: format!("rdps-live-a-{id}"),
-        b: format!("rdps-live-b-{id}"),
+    let lab = Lab {
+        a: format!("rdps-{tag}-a-{id}"),
+        b: format!("rdps-{tag}-b-{id}"),
         child: None,
     };
     let (a, b) = (lab.a.clone(), lab.b.clone());
@@ -109,9 +109,21 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
         ],
         vec!["ip", "-n", &a, "link", "set", "va", "up"],
         vec!["ip", "-n", &b, "link", "set", "vb", "up"],
+        vec!["ip", "-n", &a, "link", "set", "lo", "up"],
     ] {
         assert!(run(&cmd), "setup failed: {}", cmd.join(" "));
     }
+    Some(lab)
+}
+
+const TCPREPLAY: (&str, &str, &str) = ("tcpreplay", "-V", "tcpreplay (apt-get install tcpreplay)");
+
+#[test]
+fn live_capture_on_veth_gives_the_offline_verdicts() {
+    let Some(mut lab) = make_lab("live_netns", "live", &[TCPREPLAY]) else {
+        return;
+    };
+    let (a, b) = (lab.a.clone(), lab.b.clone());
     let out_dir = tempfile::tempdir().unwrap();
     let saved = out_dir.path().join("live.pcap");
     let mut child = Command::new("ip")
@@ -211,4 +223,133 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
     let mut again: Vec<Value> = common::analyze(&saved, &cfg).iter().map(verdict).collect();
     again.sort_by_key(key);
     assert_eq!(again, want, "the --write capture differs");
+}
+
+/// An HTTP GET inside namespace `ns` (bash's /dev/tcp: the namespace's loopback is not the
+/// test's); the body, or "" while nothing listens.
+fn get_in(ns: &str, port: u16, path: &str) -> String {
+    let script =
+        format!("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3");
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "bash", "-c", &script])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// The proof: a real Prometheus server, in the namespace of a live rdpscope, scrapes
+/// it while lab captures are replayed onto the wire; its HTTP API then answers the counts
+/// that `analyze` gives for the same captures.
+#[test]
+fn prometheus_scraping_live_stores_the_offline_verdicts() {
+    const CLOSING: &[&str] = &[
+        "tcp-port-closed",
+        "reset-after-x224",
+        "tls-no-shared-cipher",
+        "nla-wrong-password",
+    ];
+    let prom = ("prometheus", "--version", "prometheus (apt-get install prometheus)");
+    let Some(mut lab) = make_lab("live_netns prometheus", "prom", &[TCPREPLAY, prom]) else {
+        return;
+    };
+    let (a, b) = (lab.a.clone(), lab.b.clone());
+    let child = Command::new("ip")
+        .args(["netns", "exec", &a, env!("CARGO_BIN_EXE_rdpscope"), "live", "-i", "va"])
+        .args(["--format", "ecs", "--metrics", "127.0.0.1:9839"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rdpscope live");
+    lab.child = Some(child);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &cfg,
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: rdpscope\n    static_configs:\n      - targets: ['127.0.0.1:9839']\n",
+    )
+    .unwrap();
+    let mut prometheus = Command::new("ip")
+        .args(["netns", "exec", &a, "prometheus"])
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg("--web.listen-address=127.0.0.1:9090")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    // The verdicts analyze gives, as Prometheus series.
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for f in CLOSING {
+        for r in common::analyze(
+            &common::root().join(format!("fixtures/lab/{f}.pcap")),
+            &Config::default(),
+        ) {
+            let outcome = r["outcome"].as_str().unwrap();
+            *want
+                .entry(format!("rdpscope_connections_total/outcome={outcome}"))
+                .or_default() += 1;
+            if outcome == "failed" {
+                let cause = r["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["severity"] == "error")
+                    .unwrap()["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                *want
+                    .entry(format!("rdpscope_failures_total/cause={cause}"))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let files: Vec<String> = CLOSING
+        .iter()
+        .map(|f| {
+            common::root()
+                .join(format!("fixtures/lab/{f}.pcap"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut replay = vec!["ip", "netns", "exec", &b, "tcpreplay", "-q", "-i", "vb"];
+    replay.extend(files.iter().map(String::as_str));
+    assert!(run(&replay), "tcpreplay failed");
+    let start = Instant::now();
+    let mut stored = std::collections::BTreeMap::new();
+    while start.elapsed() < Duration::from_secs(60) {
+        let body = get_in(
+            &a,
+            9090,
+            "/api/v1/query?query=rdpscope_connections_total%20or%20rdpscope_failures_total",
+        );
+        stored = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["data"]["result"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                let m = &s["metric"];
+                let label = ["outcome", "cause"]
+                    .iter()
+                    .find_map(|l| m[*l].as_str().map(|v| format!("{l}={v}")))
+                    .unwrap_or_default();
+                let v: u64 = s["value"][1].as_str().unwrap_or("0").parse().unwrap_or(0);
+                (format!("{}/{label}", m["__name__"].as_str().unwrap_or_default()), v)
+            })
+            .filter(|(_, v)| *v > 0)
+            .collect();
+        if stored == want {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = prometheus.kill();
+    let _ = prometheus.wait();
+    assert_eq!(stored, want, "Prometheus's counters differ from analyze's verdicts");
 }

@@ -190,3 +190,30 @@ fn decrypted_connection_detail_200x60() {
     assert!(screen.contains("nla") && screen.contains("labuser"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// An active brute force shows in the header, before the causes, at 80 columns too.
+#[test]
+fn header_shows_an_active_brute_force_80x24() {
+    use rdpscope::emit::spray::{Detector, Thresholds};
+    let s = snapshot();
+    let mut d = Detector::new(Thresholds {
+        brute_force: 2,
+        ..Default::default()
+    });
+    for c in &s.conns {
+        d.add(&c.record);
+    }
+    let mut snap = (*s).clone();
+    let active = d.active_sources();
+    snap.brute_force_sources = active.len() as u64;
+    snap.attacks = active.into_iter().cloned().collect();
+    assert_eq!(snap.brute_force_sources, 1);
+    let snap = Arc::new(snap);
+    let text = screen(&snap, &mut UiState::default(), 80, 24);
+    let header = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        header.starts_with("\" BRUTE FORCE 10.99.0.2: 3 failures │ connections:"),
+        "{header}"
+    );
+    insta::assert_snapshot!(text);
+}

@@ -10,11 +10,12 @@ use rdpscope::capture::extract::{self, Wanted};
 use rdpscope::capture::keys;
 use rdpscope::decrypt::Keys;
 use rdpscope::diagnosis::Outcome;
+use rdpscope::emit::groups::{GroupBy, Groups};
 use rdpscope::emit::summary::FileSummary;
 use rdpscope::emit::Emitter;
 use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::{json, text};
+use rdpscope::report::{ecs, json, ocsf, prometheus, text, text_rollups};
 
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -56,6 +57,14 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut em = Emitter::new(&cfg, redactor);
+    em.set_top(a.top);
+    let mut groups = a.group_by.map(|g| {
+        Groups::new(match g {
+            cli::GroupByArg::Server => GroupBy::Server,
+            cli::GroupByArg::Client => GroupBy::Client,
+            cli::GroupByArg::Cause => GroupBy::Cause,
+        })
+    });
     let mut next_id = 1;
     let mut input_error = false;
     for path in &a.files {
@@ -79,9 +88,19 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             next_id,
             &mut |b| bar.set_position(b),
             &mut |r| {
-                if write_error.is_none() && (a.only != Some(cli::Only::Failed) || r.outcome == Outcome::Failed) {
+                let wanted_row = a.only != Some(cli::Only::Failed) || r.outcome == Outcome::Failed;
+                if let Some(g) = groups.as_mut().filter(|_| wanted_row) {
+                    g.add(&r);
+                }
+                if write_error.is_none() && wanted_row {
                     let written = match a.format {
+                        // The group view replaces the per-connection text reports.
+                        Format::Text if groups.is_some() => Ok(()),
                         Format::Json => json::connection(&mut out, &r),
+                        Format::Ecs => ecs::connection(&mut out, &r),
+                        Format::Ocsf => ocsf::connection(&mut out, &r),
+                        // Counted by the emitter; printed once at the end.
+                        Format::Prometheus => Ok(()),
                         Format::Text => text::connection(
                             &mut out,
                             &r,
@@ -153,12 +172,36 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let metrics = em.metrics().clone();
     let summary = em.finish();
     // When no file could be read at all, the error lines on stderr are the whole story.
     if summary.files.iter().any(|f| f.error.is_none()) {
         match a.format {
             Format::Json => json::summary(&mut out, &summary)?,
-            Format::Text => text::summary(&mut out, &summary)?,
+            Format::Text => {
+                if let Some(g) = &groups {
+                    text_rollups::groups(&mut out, g, a.top, summary.failed)?;
+                    writeln!(out)?;
+                }
+                text::summary(&mut out, &summary)?
+            }
+            // Event streams hold events only: a summary line would not fit their schema.
+            Format::Ecs | Format::Ocsf => {}
+            Format::Prometheus => prometheus::render(
+                &mut out,
+                &prometheus::Exposition {
+                    metrics,
+                    packets: summary.files.iter().map(|f| f.frames_analyzed).sum(),
+                    brute_force_sources: summary
+                        .attacks
+                        .iter()
+                        .map(|d| d.source)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len() as u64,
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    ..Default::default()
+                },
+            )?,
         }
     }
     out.flush()?;

@@ -38,6 +38,12 @@ pub enum Format {
     Text,
     /// JSON lines: one object per connection (docs/json.md), then a summary object.
     Json,
+    /// Elastic Common Schema: one document per connection, one line each (docs/fleet.md).
+    Ecs,
+    /// OCSF 1.7.0 RDP Activity (class 4005): one event per connection, one line each.
+    Ocsf,
+    /// Prometheus text exposition of the run's metrics, once at the end (docs/fleet.md).
+    Prometheus,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +52,20 @@ pub enum LiveFormat {
     Tui,
     /// JSON lines, one per connection as it ends (headless: systemd services, log shippers).
     Json,
+    /// Elastic Common Schema documents, one line per connection as it ends (headless).
+    Ecs,
+    /// OCSF 1.7.0 RDP Activity events, one line per connection as it ends (headless).
+    Ocsf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupByArg {
+    /// One line per server address.
+    Server,
+    /// One line per client address.
+    Client,
+    /// One line per cause (finding code) of failure.
+    Cause,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +150,17 @@ pub struct AnalysisArgs {
     /// log. The key never appears in any output.
     #[arg(long = "server-key", value_name = "FILE")]
     pub server_keys: Vec<PathBuf>,
+    /// Failed NLA, logon or negotiation attempts from one client address within
+    /// --attack-window that are reported as a brute force (default 20).
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 1_000_000))]
+    pub brute_force: Option<usize>,
+    /// Distinct user names failing from one client address within --attack-window that are
+    /// reported as password spraying (default 10).
+    #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 10_000))]
+    pub spray_users: Option<usize>,
+    /// The window of --brute-force and --spray-users, in seconds of capture time (default 300).
+    #[arg(long, value_name = "SECS", value_parser = in_range::<u32>(1, 604_800))]
+    pub attack_window: Option<u32>,
 }
 
 impl AnalysisArgs {
@@ -197,6 +228,15 @@ impl AnalysisArgs {
         if let Some(ms) = self.high_latency_ms {
             c.high_latency_ms = ms;
         }
+        if let Some(n) = self.brute_force {
+            c.brute_force_attempts = n;
+        }
+        if let Some(n) = self.spray_users {
+            c.spray_users = n;
+        }
+        if let Some(s) = self.attack_window {
+            c.attack_window_secs = s;
+        }
         c
     }
 
@@ -227,6 +267,28 @@ pub struct AnalyzeArgs {
     /// Leave the per-connection timeline out of the text report.
     #[arg(long)]
     pub no_timeline: bool,
+    /// Rows in each rollup of the summary (failures by server, by cause and server, clients,
+    /// user names), retry stories shown, and groups of --group-by.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = in_range::<usize>(1, 1000))]
+    pub top: usize,
+    /// Instead of a report per connection, one line per server, client or cause (text),
+    /// the N (--top) with the most connections; with --only failed, failed ones only.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group_by: Option<GroupByArg>,
+}
+
+/// The Prometheus endpoint of `live` and `replay`.
+#[derive(Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9839); nothing
+    /// else is served on that port. No address or user name is a label unless
+    /// --metrics-servers is given.
+    #[arg(long = "metrics", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Add per-server counters with a `server` label for the N busiest servers (the rest are
+    /// summed as server="other"); 0, the default, leaves server addresses out of the metrics.
+    #[arg(long = "metrics-servers", value_name = "N", default_value_t = 0, value_parser = in_range::<usize>(0, 1000))]
+    pub servers: usize,
 }
 
 #[derive(Args, Debug)]
@@ -242,6 +304,8 @@ pub struct LiveArgs {
     /// Started as root: switch to this unprivileged user once the capture is open.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -259,6 +323,8 @@ pub struct ReplayArgs {
     pub fast: bool,
     #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]
     pub format: LiveFormat,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use rdpscope::capture::live as capture_live;
 use rdpscope::live::{self as pipeline, Options, Source};
 use rdpscope::record::ConnectionRecord;
-use rdpscope::report::json;
+use rdpscope::report::{ecs, json, ocsf};
 
-use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, ReplayArgs};
+use super::cli::{AnalysisArgs, LiveArgs, LiveFormat, MetricsArgs, ReplayArgs};
 
 /// Bytes of recent raw frames kept so `w` can write a connection's packets.
 const FRAME_STORE: usize = 64 << 20;
@@ -40,7 +40,7 @@ struct Output {
     /// stdout's reader went away (`| head`): the run ends quietly, as tcpdump's does.
     closed: AtomicBool,
     /// Records that could not be written (full disk, I/O error); the run goes on.
-    lost: AtomicU64,
+    lost: Arc<AtomicU64>,
 }
 
 /// Whether stdout is a pipe whose reader has gone: poll reports an error on its write end.
@@ -55,11 +55,14 @@ fn stdout_closed() -> bool {
             .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
 }
 
-/// The JSON printer for headless runs: one line per connection as it ends, flushed at
-/// once for log shippers. A line is serialized whole before it is written; after a failed
+/// Writes one record as one line of a headless format.
+type LineWriter = fn(&mut dyn Write, &ConnectionRecord) -> io::Result<()>;
+
+/// The line printer for headless runs (JSON, ECS, OCSF): one line per connection as it
+/// ends, flushed at once for log shippers. A line is serialized whole before it is written; after a failed
 /// write (a full disk) the next line starts on a line of its own, so a reader loses that
 /// record, never the ones after it, and the failure is said once on stderr and counted.
-fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
+fn line_printer(state: Arc<Output>, write_line: LineWriter) -> Box<dyn FnMut(&ConnectionRecord) + Send> {
     let mut cut = false;
     let mut said = false;
     Box::new(move |r| {
@@ -70,7 +73,7 @@ fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> 
         if cut {
             line.push(b'\n');
         }
-        if json::connection(&mut line, r).is_err() {
+        if write_line(&mut line, r).is_err() {
             return;
         }
         let out = io::stdout();
@@ -90,9 +93,36 @@ fn json_printer(state: Arc<Output>) -> Box<dyn FnMut(&ConnectionRecord) + Send> 
     })
 }
 
-fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
+/// The metrics endpoint of a run: its bound listener and the per-server label bound.
+struct MetricsEndpoint {
+    listener: Option<std::net::TcpListener>,
+    servers: usize,
+}
+
+impl MetricsEndpoint {
+    fn bind(a: &MetricsArgs) -> Result<MetricsEndpoint, String> {
+        Ok(MetricsEndpoint {
+            listener: a.listen.as_deref().map(super::metrics::bind).transpose()?,
+            servers: a.servers,
+        })
+    }
+}
+
+fn run(
+    source: Source,
+    analysis: &AnalysisArgs,
+    format: LiveFormat,
+    stop: Arc<AtomicBool>,
+    metrics: MetricsEndpoint,
+) -> anyhow::Result<ExitCode> {
     let output = Arc::new(Output::default());
-    let on_finished = (format == LiveFormat::Json).then(|| json_printer(Arc::clone(&output)));
+    let writer: Option<LineWriter> = match format {
+        LiveFormat::Tui => None,
+        LiveFormat::Json => Some(json::connection),
+        LiveFormat::Ecs => Some(ecs::connection),
+        LiveFormat::Ocsf => Some(ocsf::connection),
+    };
+    let on_finished = writer.map(|w| line_printer(Arc::clone(&output), w));
     let cfg = analysis.config();
     analysis.check_keylogs()?;
     let redactor = analysis.redactor()?;
@@ -111,7 +141,15 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
         frame_store_bytes: if format == LiveFormat::Tui { FRAME_STORE } else { 0 },
         on_finished,
         redactor,
+        metrics_servers: metrics.servers,
     });
+    let serving_metrics = metrics.listener.is_some();
+    if let Some(l) = metrics.listener {
+        if let Ok(a) = l.local_addr() {
+            eprintln!("rdpscope: metrics on http://{a}/metrics");
+        }
+        super::metrics::spawn(l, Arc::clone(&handle.shared), Arc::clone(&output.lost))?;
+    }
     match format {
         LiveFormat::Tui => {
             let r = rdpscope::tui::run(&handle, &stop);
@@ -132,7 +170,7 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
             // The analysis thread keeps serving commands after the source ends; leave it.
             Ok(ExitCode::SUCCESS)
         }
-        LiveFormat::Json => {
+        LiveFormat::Json | LiveFormat::Ecs | LiveFormat::Ocsf => {
             let mut write_errors_said = false;
             while !handle.is_finished() {
                 if stop.load(Ordering::Relaxed) {
@@ -169,11 +207,21 @@ fn run(source: Source, analysis: &AnalysisArgs, format: LiveFormat, stop: Arc<At
                 );
             }
             let s = handle.summary().unwrap_or_default();
-            let mut out = io::stdout().lock();
-            json::summary(&mut out, &s)?;
-            out.flush()?;
+            // ECS and OCSF streams hold events only: the summary goes out with JSON lines.
+            if format == LiveFormat::Json {
+                let mut out = io::stdout().lock();
+                json::summary(&mut out, &s)?;
+                out.flush()?;
+            }
             if let Some(e) = &snap.status {
                 eprintln!("rdpscope: {e}");
+            }
+            if serving_metrics && !stop.load(Ordering::Relaxed) && !snap.live {
+                // A replay's final counts stay scrapable until the run is told to end.
+                eprintln!("rdpscope: the replay ended; metrics are still served until Ctrl-C or SIGTERM");
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             // A live capture that ended on its own (the interface went away) failed, like
             // tcpdump's does; an unreadable replay file is an input error.
@@ -195,6 +243,14 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
     // Before anything is announced: a Ctrl-C right after "capturing on" must end the run
     // cleanly (with its summary), not kill it.
     let stop = stop_flag();
+    // Bound while privileges are held (any port), served by a thread started after the drop.
+    let metrics = match MetricsEndpoint::bind(&a.metrics) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let cap = match capture_live::open(&a.interface, &a.analysis.filter(), a.write.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -213,7 +269,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = capture_live::drop_privileges() {
         eprintln!("rdpscope: warning: {e}");
     }
-    if a.format == LiveFormat::Json {
+    if a.format != LiveFormat::Tui {
         eprintln!(
             "rdpscope: capturing on {} (capabilities dropped); Ctrl-C ends and prints what is still open",
             a.interface
@@ -227,6 +283,7 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
         &a.analysis,
         a.format,
         stop,
+        metrics,
     )
 }
 
@@ -237,6 +294,13 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let speed = if a.fast { None } else { Some(a.speed) };
+    let metrics = match MetricsEndpoint::bind(&a.metrics) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let stop = stop_flag();
     run(
         Source::File {
@@ -246,6 +310,7 @@ pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
         &a.analysis,
         a.format,
         stop,
+        metrics,
     )
 }
 

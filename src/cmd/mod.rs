@@ -4,3 +4,4 @@
 pub mod analyze;
 pub mod cli;
 pub mod live;
+pub mod metrics;

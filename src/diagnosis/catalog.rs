@@ -103,6 +103,8 @@ pub const REMEDIES: &[(&str, &str)] = &[
     ("via_gateway", "Nothing to fix: the connection went through an RD Gateway. Its TCP figures (round trips, retransmissions, resets) are those of the client-gateway leg; capture on the gateway's inside to see the gateway-server leg."),
     ("https_unread", "Nothing to fix by itself. To see the gateway's HTTP answers and tunnel statuses, give a TLS key log (--keylog, or a pcapng with its secrets) for this connection."),
     ("capture_incomplete", "The capture does not show the whole connection: start capturing before the client connects and keep it running until the client shows its error."),
+    ("brute_force", "Block or slow the source: an account lockout policy (Account lockout threshold, e.g. 10 bad attempts in 15 minutes) so guessing stops, Network Level Authentication required (UserAuthentication = 1) so no logon screen is offered before authentication, RDP published only through an RD Gateway or VPN with MFA rather than open to the network, and a firewall rule (or fail2ban-style blocking) for the source address. Check the targeted accounts for successful logons (event 4624, logon type 10) from the same address."),
+    ("password_spray", "One source tries few passwords against many accounts, below any per-account lockout. Block the source address at the firewall, require NLA and publish RDP only through an RD Gateway or VPN with MFA, ban common passwords (Entra ID Password Protection or a banned-password filter), and check every listed account for a successful logon from the same address (event 4624, logon type 10); reset the passwords of those that logged on."),
 ];
 
 /// The remedy for a code (with `negotiation_failure:N` falling back to the general text).

@@ -5,8 +5,12 @@
 //! linked nor counted.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod groups;
+pub mod metrics;
 pub mod redirect;
 pub mod retry;
+pub mod rollup;
+pub mod spray;
 pub mod summary;
 
 use crate::analyzer::Finished;
@@ -46,6 +50,9 @@ pub struct Emitter {
     redirects: redirect::Redirects,
     stories: retry::Stories,
     summary: Summary,
+    metrics: metrics::Metrics,
+    top: usize,
+    attacks: spray::Detector,
 }
 
 impl Emitter {
@@ -59,6 +66,9 @@ impl Emitter {
             redirects: redirect::Redirects::default(),
             stories: retry::Stories::default(),
             summary: Summary::new(),
+            metrics: metrics::Metrics::new(0),
+            top: summary::DEFAULT_TOP,
+            attacks: spray::Detector::new(spray::Thresholds::from_config(cfg)),
         }
     }
 
@@ -84,7 +94,24 @@ impl Emitter {
         self.redirects.link(&mut r);
         self.stories.add(&r, Some(&self.linker));
         self.summary.add(&r);
+        self.metrics.add(&r);
+        self.attacks.add(&r);
         r
+    }
+
+    /// The brute-force and spraying detector (its detections so far, the active ones).
+    pub fn attacks(&self) -> &spray::Detector {
+        &self.attacks
+    }
+
+    /// Give the metrics a `server` label for the `n` busiest servers (0: none).
+    pub fn set_metrics_servers(&mut self, n: usize) {
+        self.metrics = metrics::Metrics::new(n);
+    }
+
+    /// The metrics so far.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     /// The record of a connection still open, for a live view (not linked, not counted).
@@ -107,10 +134,29 @@ impl Emitter {
         self.summary.files.push(f);
     }
 
+    /// The run's summary with the retry stories, leaving the counts and metrics in place for
+    /// the views that still read them.
+    pub fn finish_in_place(&mut self) -> Summary {
+        let mut s = self.summary.clone();
+        s.stories = std::mem::take(&mut self.stories).finish();
+        s.close(self.top);
+        s.attacks.clone_from(&self.attacks.detections);
+        s.attack_sources_evicted = self.attacks.sources_evicted;
+        s
+    }
+
     /// The run's summary, with the retry stories.
     pub fn finish(self) -> Summary {
         let mut s = self.summary;
         s.stories = self.stories.finish();
+        s.close(self.top);
+        s.attacks = self.attacks.detections;
+        s.attack_sources_evicted = self.attacks.sources_evicted;
         s
+    }
+
+    /// Rows per rollup of the summary (`--top N`).
+    pub fn set_top(&mut self, n: usize) {
+        self.top = n;
     }
 }

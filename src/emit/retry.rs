@@ -87,12 +87,74 @@ impl Linker {
     }
 }
 
-/// Retry chains told as one line each ("#1 failed: … , client retried: #2 succeeded"), built
-/// one record at a time, as records go out, keeping only chains that have a retry or may still get one.
+/// Most runs of alike attempts kept per story: the first and last halves; the attempts
+/// between are counted (docs/limits.md).
+const MAX_RUNS: usize = 8;
+
+/// Attempts in a row that went alike: ids `first`..`last`, `n` of them.
+#[derive(Debug, Clone)]
+struct Run {
+    first: u64,
+    last: u64,
+    n: u64,
+    step: String,
+}
+
+impl Run {
+    fn text(&self) -> String {
+        match self.n {
+            1 => format!("#{} {}", self.first, self.step),
+            n => format!("#{}…#{} {} ×{n}", self.first, self.last, self.step),
+        }
+    }
+}
+
+/// One chain: "client -> server", its runs, attempts left out of the middle, all attempts.
+#[derive(Debug, Clone)]
+struct Chain {
+    head: String,
+    runs: Vec<Run>,
+    omitted: u64,
+    attempts: u64,
+}
+
+impl Chain {
+    fn push(&mut self, id: u64, step: String) {
+        self.attempts += 1;
+        if let Some(last) = self.runs.last_mut().filter(|r| r.step == step) {
+            last.last = id;
+            last.n += 1;
+            return;
+        }
+        self.runs.push(Run {
+            first: id,
+            last: id,
+            n: 1,
+            step,
+        });
+        if self.runs.len() > MAX_RUNS {
+            let gone = self.runs.remove(MAX_RUNS / 2);
+            self.omitted += gone.n;
+        }
+    }
+
+    /// One short line: runs of alike attempts told once ("#3…#12 failed (nla_failed) ×10").
+    fn line(&self) -> String {
+        let mut parts: Vec<String> = self.runs.iter().map(Run::text).collect();
+        if self.omitted > 0 {
+            parts.insert(MAX_RUNS / 2, format!("… {} more attempts …", self.omitted));
+        }
+        format!("{}: {}", self.head, parts.join(", client retried: "))
+    }
+}
+
+/// Retry chains told as one short line each ("#1 failed (negotiation_failure …), client
+/// retried: #2 succeeded with rdp"), built one record at a time, in id order, keeping only
+/// chains that have a retry or may still get one.
 #[derive(Default)]
 pub struct Stories {
-    /// Chains by the id of their first attempt: "client -> server" and the steps.
-    chains: BTreeMap<u64, (String, Vec<String>)>,
+    /// Chains by the id of their first attempt.
+    chains: BTreeMap<u64, Chain>,
     /// Last attempt of each chain that may still be extended -> first attempt.
     tails: HashMap<u64, u64>,
     since_prune: u64,
@@ -101,17 +163,22 @@ pub struct Stories {
 impl Stories {
     /// Add the next record. With a `linker`, chains that can no longer grow are let go of.
     pub fn add(&mut self, r: &ConnectionRecord, linker: Option<&Linker>) {
-        let line = format!("#{} {}", r.id, step(r));
         match r.retry_of {
             None => {
-                let head = format!("{} -> {}", r.client.ip, r.server.ip);
-                self.chains.insert(r.id, (head, vec![line]));
+                let mut c = Chain {
+                    head: format!("{} -> {}", r.client.ip, r.server.ip),
+                    runs: Vec::new(),
+                    omitted: 0,
+                    attempts: 0,
+                };
+                c.push(r.id, step(r));
+                self.chains.insert(r.id, c);
                 self.tails.insert(r.id, r.id);
             }
             Some(p) => {
                 if let Some(root) = self.tails.remove(&p) {
-                    if let Some((_, steps)) = self.chains.get_mut(&root) {
-                        steps.push(line);
+                    if let Some(c) = self.chains.get_mut(&root) {
+                        c.push(r.id, step(r));
                     }
                     self.tails.insert(r.id, root);
                 }
@@ -134,18 +201,17 @@ impl Stories {
 
     fn end_tail(&mut self, tail: u64) {
         if let Some(root) = self.tails.remove(&tail) {
-            if self.chains.get(&root).is_some_and(|(_, s)| s.len() < 2) {
+            if self.chains.get(&root).is_some_and(|c| c.attempts < 2) {
                 self.chains.remove(&root);
             }
         }
     }
 
+    /// The stories, those with the most attempts first (then in order of their first attempt).
     pub fn finish(self) -> Vec<String> {
-        self.chains
-            .into_values()
-            .filter(|(_, steps)| steps.len() >= 2)
-            .map(|(head, steps)| format!("{head}: {}", steps.join(", client retried: ")))
-            .collect()
+        let mut v: Vec<Chain> = self.chains.into_values().filter(|c| c.attempts >= 2).collect();
+        v.sort_by_key(|c| std::cmp::Reverse(c.attempts));
+        v.iter().map(Chain::line).collect()
     }
 }
 
@@ -158,9 +224,10 @@ fn step(r: &ConnectionRecord) -> String {
     match r.outcome {
         Outcome::Success => format!("succeeded{how}"),
         Outcome::Incomplete => format!("outcome unknown{how}"),
-        Outcome::Failed => {
-            let cause = r.findings.first().map_or("failed".to_string(), |f| f.summary.clone());
-            format!("failed: {cause}")
-        }
+        // The cause's code keeps the line short; the record has the whole finding.
+        Outcome::Failed => match &r.negotiation.failure {
+            Some(f) => format!("failed ({} {})", r.cause(), f.name),
+            None => format!("failed ({})", r.cause()),
+        },
     }
 }

@@ -8,6 +8,12 @@ use crate::analyzer::Stats;
 use crate::diagnosis::Outcome;
 use crate::record::ConnectionRecord;
 
+use super::rollup::{Rollups, Row};
+use super::spray::Detection;
+
+/// Rows per rollup unless `--top` says otherwise.
+pub const DEFAULT_TOP: usize = 10;
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     #[serde(rename = "type")]
@@ -19,8 +25,29 @@ pub struct Summary {
     pub incomplete: u64,
     /// Failed connections by the code of their cause.
     pub failures_by_cause: BTreeMap<String, u64>,
-    /// Chains of retried attempts told as one line each.
+    /// Chains of retried attempts told as one line each, those with the most attempts first.
     pub stories: Vec<String>,
+    /// The servers with the most failed connections (`--top N` rows).
+    pub failures_by_server: Vec<Row>,
+    /// The (cause, server) pairs with the most failed connections.
+    pub failures_by_cause_server: Vec<Row>,
+    /// The client addresses with the most failed connections.
+    pub top_clients: Vec<Row>,
+    /// The user names (NLA or Client Info when decrypted, else the cookie) with the most
+    /// failed connections.
+    pub top_users: Vec<Row>,
+    /// A rollup table had more keys than it keeps: its counts are upper bounds (`error`).
+    pub rollups_approximate: bool,
+    /// `brute_force` and `password_spray` detections, in the order they opened.
+    pub attacks: Vec<Detection>,
+    /// Client addresses the detector let go of while still in their window (bound hit).
+    pub attack_sources_evicted: u64,
+    /// Failed connections in all, and the counting tables behind the rows.
+    #[serde(skip)]
+    pub rollups: Rollups,
+    /// Rows per rollup and retry stories a text view shows (`--top N`).
+    #[serde(skip)]
+    pub top: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -55,5 +82,16 @@ impl Summary {
             }
             Outcome::Incomplete => self.incomplete += 1,
         }
+        self.rollups.add(r);
+    }
+
+    /// Fill the rollup rows (`top` of each) from the counting tables.
+    pub fn close(&mut self, top: usize) {
+        self.top = top;
+        self.failures_by_server = self.rollups.by_server(top);
+        self.failures_by_cause_server = self.rollups.by_cause_server(top);
+        self.top_clients = self.rollups.by_client(top);
+        self.top_users = self.rollups.by_user(top);
+        self.rollups_approximate = self.rollups.approximate();
     }
 }

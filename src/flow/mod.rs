@@ -2,6 +2,7 @@
 //! facts (handshake, RTT, retransmissions, closes) that the diagnosis relies on.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod community_id;
 pub mod reassembly;
 pub mod table;
 pub mod tcp;

@@ -44,6 +44,14 @@ pub struct Snapshot {
     pub status: Option<String>,
     /// Finished connections no longer kept in `conns` (the bound on history).
     pub forgotten: u64,
+    /// Counters over finished connections (the Prometheus exposition).
+    pub metrics: crate::emit::metrics::Metrics,
+    /// Failed flushes of `--write`'s pcap.
+    pub write_errors: u64,
+    /// Client addresses with an active brute_force or password_spray finding.
+    pub brute_force_sources: u64,
+    /// The active detections, the most recent first (at most a few, for the header).
+    pub attacks: Vec<crate::emit::spray::Detection>,
 }
 
 impl Snapshot {

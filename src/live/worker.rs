@@ -50,6 +50,8 @@ pub struct Options {
     pub on_finished: Option<RecordSink>,
     /// `--redact`: applied to every record and open row.
     pub redactor: Option<Redactor>,
+    /// `--metrics-servers N`: a `server` label for the N busiest servers (0: none).
+    pub metrics_servers: usize,
 }
 
 /// Requests from a view to the analysis thread.
@@ -128,6 +130,7 @@ pub fn spawn(opts: Options) -> Handle {
         frame_store_bytes,
         on_finished,
         redactor,
+        metrics_servers,
     } = opts;
     let file = match &source {
         Source::Interface { .. } => None,
@@ -143,6 +146,7 @@ pub fn spawn(opts: Options) -> Handle {
     let s2 = Arc::clone(&shared);
     let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
         let mut emit = Emitter::new(&cfg, redactor);
+        emit.set_metrics_servers(metrics_servers);
         let mut analyzer = Analyzer::new(cfg.clone(), 1);
         if let Some(f) = &file {
             analyzer.keys_mut().capture = keys::capture_keylog(std::path::Path::new(f));
@@ -234,9 +238,9 @@ impl Worker {
                 let analyzer = std::mem::replace(&mut self.analyzer, Analyzer::new(self.cfg.clone(), 1));
                 let (rest, _) = analyzer.finish();
                 self.retire(rest);
-                let emit = std::mem::replace(&mut self.emit, Emitter::new(&self.cfg, None));
+                let summary = self.emit.finish_in_place();
                 if let Ok(mut s) = self.shared.summary.lock() {
-                    *s = Some(emit.finish());
+                    *s = Some(summary);
                 }
                 self.publish(true);
                 self.shared.finished.store(true, Ordering::Relaxed);
@@ -377,6 +381,7 @@ impl Worker {
             self.rows()
         };
         conns.sort_by_key(|v| v.record.id);
+        let active = self.emit.attacks().active_sources();
         let snap = Snapshot {
             source: self.source.clone(),
             live: self.live,
@@ -396,6 +401,10 @@ impl Worker {
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,
+            metrics: self.emit.metrics().clone(),
+            write_errors: CaptureCounters::get(&c.write_errors),
+            brute_force_sources: active.len() as u64,
+            attacks: active.into_iter().take(3).cloned().collect(),
         };
         if let Ok(mut s) = self.shared.snapshot.lock() {
             *s = Arc::new(snap);

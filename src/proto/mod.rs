@@ -36,6 +36,7 @@ pub mod errinfo;
 pub mod h2;
 pub mod http;
 pub mod http_connect;
+pub mod ja4;
 pub mod kerberos;
 pub mod kkdcp;
 pub mod mcs;

@@ -114,6 +114,8 @@ impl Alpn {
             Alpn::Other => "other",
         }
     }
+    /// JA4 fingerprint (`None` when the extensions could not be parsed).
+    pub ja4: Option<String>,
 }
 
 impl ClientHello {
@@ -219,9 +221,17 @@ pub fn parse_handshake(msg: &[u8]) -> ParseResult<Handshake<'_>> {
                 cipher_suites: ch.ciphers.iter().take(MAX_CIPHERS).map(|c| c.0).collect(),
                 sni: None,
                 alpn: Vec::new(),
+                ja4: None,
             };
-            // Extensions that fail to parse are ignored: the hello itself is still valid evidence.
-            if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_client_hello_extensions) {
+            // Extensions that fail to parse are ignored: the hello itself is still valid
+            // evidence (but its JA4 cannot be told).
+            let exts = match ch.ext.map(parse_tls_client_hello_extensions) {
+                None => Some(Vec::new()),
+                Some(Ok((_, exts))) => Some(exts),
+                Some(Err(_)) => None,
+            };
+            if let Some(exts) = exts {
+                hello.ja4 = Some(super::ja4::ja4(&ch, &exts));
                 for ext in exts {
                     match ext {
                         TlsExtension::SupportedVersions(v) => {

@@ -54,6 +54,9 @@ pub struct ClientRecord {
     /// The Windows release that sends this build (what the build says; FreeRDP sends 18363).
     pub version: Option<&'static str>,
     pub name: Option<String>,
+    /// clientDigProductId, when the client sends one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dig_product_id: Option<String>,
     pub desktop: Option<String>,
     pub keyboard_layout: Option<u32>,
     pub channels: Vec<String>,
@@ -221,6 +224,7 @@ pub fn session(f: &InsideFacts, ultimatum: Option<(u64, u8)>) -> Option<SessionR
             build: Some(c.client_build),
             version: crate::proto::mcs::builds::windows_release(c.client_build),
             name: Some(c.client_name.clone()),
+            dig_product_id: c.dig_product_id.clone(),
             desktop: Some(format!("{}x{}", c.desktop_width, c.desktop_height)),
             keyboard_layout: Some(c.keyboard_layout),
             channels: s.channels.clone(),

@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod gateway;
+pub mod derived;
 mod inside;
 mod proxy;
 pub mod redact;
@@ -18,6 +19,7 @@ use crate::conn::facts::RdpFacts;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::diagnosis::{ClientErrorRecord, Diagnosis, Finding, Outcome, Phase};
+use crate::flow::community_id::community_id;
 use crate::flow::tcp::{At, Close};
 use crate::flow::{Endpoint, Side};
 use crate::proto::cert::{CertSummary, Validity};
@@ -37,6 +39,8 @@ pub struct ConnectionRecord {
     pub file: Option<String>,
     pub client: Endpoint,
     pub server: Endpoint,
+    /// Community ID v1 of the flow (seed 0): the same hash Zeek, Suricata and Arkime give it.
+    pub community_id: String,
     pub first_seen: String,
     pub last_seen: String,
     /// The first packet's time, typed (`first_seen` is its text).
@@ -173,6 +177,8 @@ pub struct TlsRecord {
     /// `http/1.1`, `other`): an RD Gateway's tunnel runs over http/1.1, its KDC proxy over h2.
     pub alpn_offered: Vec<String>,
     pub alpn: Option<&'static str>,
+    /// JA4 fingerprint of the ClientHello (null when its extensions could not be parsed).
+    pub ja4: Option<String>,
     pub alerts: Vec<AlertRecord>,
     pub certificate: Option<CertificateRecord>,
     pub client_hello_frame: Option<u64>,
@@ -199,7 +205,12 @@ pub struct StandardSecurityRecord {
     pub encryption_level: Option<String>,
     pub certificate_type: Option<&'static str>,
     pub client_build: Option<u32>,
+    /// The Windows release that sends this build (what the build says, not proof of the OS).
+    pub client_version: Option<&'static str>,
     pub client_name: Option<String>,
+    /// TS_UD_CS_CORE clientDigProductId: the client machine's product id, when it sends one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_dig_product_id: Option<String>,
     pub desktop: Option<String>,
     pub keyboard_layout: Option<u32>,
     pub client_encryption_methods: Option<u32>,
@@ -357,6 +368,7 @@ fn tls_record(f: &RdpFacts) -> Option<TlsRecord> {
         sni: ch.and_then(|(_, c)| c.sni.clone()),
         alpn_offered: ch.map(|(_, c)| c.alpn.clone()).unwrap_or_default(),
         alpn: sh.and_then(|s| s.alpn).map(tls::Alpn::name),
+        ja4: ch.and_then(|(_, c)| c.ja4.clone()),
         alerts: t
             .alerts
             .iter()
@@ -393,7 +405,9 @@ fn standard_security(f: &RdpFacts) -> Option<StandardSecurityRecord> {
     if let Some((_, ci)) = &f.connect_initial {
         if let Some(core) = &ci.client_core {
             s.client_build = Some(core.client_build);
+            s.client_version = mcs::builds::windows_release(core.client_build);
             s.client_name = Some(core.client_name.clone());
+            s.client_dig_product_id.clone_from(&core.dig_product_id);
             s.desktop = Some(format!("{}x{}", core.desktop_width, core.desktop_height));
             s.keyboard_layout = Some(core.keyboard_layout);
         }
@@ -450,6 +464,7 @@ impl ConnectionRecord {
             file: None,
             client: c.client,
             server: c.server,
+            community_id: community_id(0, c.client, c.server, crate::flow::community_id::TCP),
             first_seen: c.first.ts.rfc3339(),
             start: c.first.ts,
             client_random: f.tls.client_hello.as_ref().map(|(_, ch)| ch.random),
@@ -529,6 +544,7 @@ impl ConnectionRecord {
             file: None,
             client: u.client,
             server: u.server,
+            community_id: community_id(0, u.client, u.server, crate::flow::community_id::UDP),
             first_seen: u.first.ts.rfc3339(),
             start: u.first.ts,
             client_random: None,

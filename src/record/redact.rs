@@ -124,8 +124,10 @@ impl Redactor {
             }
         }
         if let Some(s) = r.standard_security.as_mut() {
-            if let Some(n) = s.client_name.as_mut() {
-                take(n);
+            for v in [&mut s.client_name, &mut s.client_dig_product_id] {
+                if let Some(v) = v.as_mut() {
+                    take(v);
+                }
             }
             if let Some(c) = s.certificate.as_mut() {
                 cert(c, &mut take);
@@ -157,8 +159,12 @@ impl Redactor {
                     take(v);
                 }
             }
-            if let Some(n) = s.client.as_mut().and_then(|c| c.name.as_mut()) {
-                take(n);
+            if let Some(c) = s.client.as_mut() {
+                for v in [&mut c.name, &mut c.dig_product_id] {
+                    if let Some(v) = v.as_mut() {
+                        take(v);
+                    }
+                }
             }
             if let Some(rd) = s.redirect.as_mut() {
                 for v in [&mut rd.target, &mut rd.user, &mut rd.domain] {

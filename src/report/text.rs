@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 
 use crate::diagnosis::{Outcome, Phase, Severity};
-use crate::emit::summary::Summary;
+use crate::emit::summary::{Summary, DEFAULT_TOP};
+
+use super::text_rollups::{attack_line, rollups};
 use crate::flow::Side;
 use crate::proto::tls;
 use crate::record::ConnectionRecord;
@@ -432,8 +434,29 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     for (cause, n) in &s.failures_by_cause {
         writeln!(out, "  {n:>5}  {cause}")?;
     }
-    for story in &s.stories {
+    rollups(out, s)?;
+    for d in &s.attacks {
+        writeln!(out, "  {}", attack_line(d))?;
+        writeln!(out, "    fix: {}", d.remedy)?;
+    }
+    if s.attack_sources_evicted > 0 {
+        writeln!(
+            out,
+            "  note: {} client addresses were let go of by the brute-force detector (more sources at once than it follows)",
+            s.attack_sources_evicted
+        )?;
+    }
+    // The stories with the most attempts come first.
+    let shown = if s.top == 0 { DEFAULT_TOP } else { s.top };
+    for story in s.stories.iter().take(shown) {
         writeln!(out, "  retries: {}", clean(story))?;
+    }
+    if s.stories.len() > shown {
+        writeln!(
+            out,
+            "  … {} more retry stories (--top N shows more; all are in --format json)",
+            s.stories.len() - shown
+        )?;
     }
     for f in &s.files {
         let mut line = format!("  {}: {} frames, {} analyzed", f.file, f.frames, f.frames_analyzed);

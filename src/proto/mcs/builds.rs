@@ -1,9 +1,14 @@
-//! Client builds (TS_UD_CS_CORE `clientBuild`) to the Windows release that sends them. mstsc
-//! sends the build of the Windows it runs on; other clients send what they like (FreeRDP sends
-//! 18363 whatever its platform), so a name here is what the build says, not proof of the OS.
+//! Client builds (TS_UD_CS_CORE `clientBuild`, MS-RDPBCGR 2.2.1.3.2) to the Windows release
+//! that sends them. mstsc sends the build of the Windows it runs on; other clients send what
+//! they like (FreeRDP sends 18363 whatever its platform), so a name here is what the build
+//! says, not proof of the OS. Zeek's table stops at RDP 8.1 (9600); this one goes on through
+//! Windows 10 and 11 and the Server releases, up to Windows 11 25H2.
 
 /// (build, release), sorted by build.
 const BUILDS: &[(u32, &str)] = &[
+    (419, "RDP 4.0 client"),
+    (2195, "Windows 2000"),
+    (2221, "Windows 2000 (RDP 5.0 client)"),
     (2600, "Windows XP"),
     (3790, "Windows Server 2003"),
     (6000, "Windows Vista"),
@@ -31,7 +36,11 @@ const BUILDS: &[(u32, &str)] = &[
     (22000, "Windows 11 21H2"),
     (22621, "Windows 11 22H2"),
     (22631, "Windows 11 23H2"),
+    (25189, "Remote Desktop for Mac 8.0"),
+    (25282, "Remote Desktop for Mac 8.0"),
+    (25398, "Windows Server 23H2"),
     (26100, "Windows 11 24H2 / Server 2025"),
+    (26200, "Windows 11 25H2"),
 ];
 
 /// The Windows release a client build number belongs to, if known.
@@ -52,5 +61,8 @@ mod tests {
         assert!(BUILDS.windows(2).all(|w| w[0].0 < w[1].0));
         assert_eq!(windows_release(22621), Some("Windows 11 22H2"));
         assert_eq!(windows_release(22622), None);
+        assert_eq!(windows_release(22631), Some("Windows 11 23H2"));
+        assert_eq!(windows_release(26200), Some("Windows 11 25H2"));
+        assert_eq!(windows_release(2600), Some("Windows XP"));
     }
 }

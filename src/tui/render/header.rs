@@ -1,4 +1,5 @@
-//! Header: source, packet rate, drops, connection counts, failures by cause.
+//! Header: source, packet rate, drops, connection counts, an active brute force or
+//! password spraying, failures by cause.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -48,7 +49,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, s: &Snapshot, st: &UiState) {
         ));
     }
     let causes: Vec<String> = s.failures_by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
-    let l2 = vec![
+    let mut l2 = vec![
         Span::raw(" connections: "),
         Span::styled(
             if s.open > s.open_listed {
@@ -63,11 +64,36 @@ pub fn render(f: &mut Frame<'_>, area: Rect, s: &Snapshot, st: &UiState) {
         Span::raw("  "),
         Span::styled(format!("{} failed", s.failed), Style::default().fg(Color::Red)),
         Span::raw(format!("  {} incomplete", s.incomplete)),
-        Span::raw(if causes.is_empty() {
-            String::new()
-        } else {
-            format!("  │ causes: {}", causes.join(", "))
-        }),
     ];
+    // An active brute force or spraying comes first, so a narrow terminal shows it whole.
+    if let Some(d) = s.attacks.first() {
+        let more = s.brute_force_sources.saturating_sub(1);
+        l2.insert(
+            0,
+            Span::styled(
+                format!(
+                    " {} {}: {} failures{} │",
+                    if d.code == "password_spray" {
+                        "SPRAYING"
+                    } else {
+                        "BRUTE FORCE"
+                    },
+                    d.source,
+                    d.failures,
+                    if more > 0 {
+                        format!(" +{more} sources")
+                    } else {
+                        String::new()
+                    }
+                ),
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ),
+        );
+    }
+    l2.extend([Span::raw(if causes.is_empty() {
+        String::new()
+    } else {
+        format!("  │ causes: {}", causes.join(", "))
+    })]);
     f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
 }
