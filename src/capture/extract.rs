@@ -91,7 +91,7 @@ pub fn write(input: &Path, wanted: &[Wanted], dir: &Path) -> Result<Written, Str
 
 /// One pass over the input for up to [`MAX_OPEN`] connections.
 fn pass(input: &Path, wanted: &[Wanted], done: &mut Written) -> Result<(), String> {
-    let (mut cap, _file) =
+    let (mut cap, _feed) =
         super::file::open(input).map_err(|e| format!("{}: cannot reopen for evidence: {e}", input.display()))?;
     let link = LinkType::from_dlt(cap.get_datalink().0).ok_or("unsupported link type")?;
     let dlt = u16::try_from(cap.get_datalink().0).unwrap_or(1);

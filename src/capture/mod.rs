@@ -6,6 +6,7 @@
 
 pub mod extract;
 pub mod file;
+pub mod input;
 pub mod keys;
 pub mod pcapng;
 

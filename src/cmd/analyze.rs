@@ -16,15 +16,70 @@ use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
 use rdpscope::report::{json, text};
 
+/// A file's progress bar on stderr (hidden when stderr is not a terminal): against its size
+/// when that says how far reading is; standard input and compressed files show bytes read.
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let len = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && !rdpscope::capture::input::is_compressed(path))
+        .map(|m| m.len());
+    let template = match len {
+        Some(_) => "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        None => "{msg} {spinner} {bytes} read {bytes_per_sec}",
+    };
+    let bar = ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar.set_message(path.display().to_string());
     bar
+}
+
+/// Stdout under a progress bar: report lines are gathered and written whole lines at a time
+/// with the bar taken off the screen meanwhile (it is drawn again below them), so no bar is
+/// left in the scrollback and none is drawn in the middle of a line.
+struct UnderBar<W: Write> {
+    bar: ProgressBar,
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> UnderBar<W> {
+    const SIZE: usize = 64 * 1024;
+
+    fn new(inner: W) -> Self {
+        UnderBar {
+            bar: ProgressBar::hidden(),
+            inner,
+            buf: Vec::with_capacity(Self::SIZE),
+        }
+    }
+
+    /// Write the first `n` bytes held, under the bar.
+    fn put(&mut self, n: usize) -> io::Result<()> {
+        let (inner, buf) = (&mut self.inner, &self.buf);
+        let r = self.bar.suspend(|| {
+            inner
+                .write_all(buf.get(..n).unwrap_or(buf))
+                .and_then(|()| inner.flush())
+        });
+        self.buf.drain(..n.min(self.buf.len()));
+        r
+    }
+}
+
+impl<W: Write> Write for UnderBar<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::SIZE {
+            if let Some(nl) = self.buf.iter().rposition(|&b| b == b'\n') {
+                self.put(nl + 1)?;
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.put(self.buf.len())
+    }
 }
 
 /// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`, or `ID-CAUSE.pcapng`
@@ -54,12 +109,13 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("rdpscope: --redact: the evidence pcaps hold the original packets, names and all; only the report is redacted");
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = UnderBar::new(stdout.lock());
     let mut em = Emitter::new(&cfg, redactor);
     let mut next_id = 1;
     let mut input_error = false;
     for path in &a.files {
         let bar = progress_bar(path);
+        out.bar = bar.clone();
         // The keys an evidence file may carry: this capture's own and the key log files'.
         let keys = match &a.write_evidence {
             Some(_) => Keys {
@@ -98,7 +154,10 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                 }
             },
         );
+        // Gone for good once the file is read: nothing of it stays above the report.
+        let flushed = out.flush();
         bar.finish_and_clear();
+        flushed?;
         if let Some(e) = write_error {
             return Err(e.into());
         }
