@@ -32,6 +32,13 @@ impl Ts {
             .unwrap_or_default()
     }
 
+    /// Second-precision UTC without separators, `20110212T093100Z`, for file names.
+    pub fn compact(self) -> String {
+        self.datetime()
+            .format(format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .unwrap_or_default()
+    }
+
     /// Time of day with milliseconds, `09:31:00.123`, for tables.
     pub fn clock(self) -> String {
         self.datetime()

@@ -44,10 +44,7 @@ fn unreadable_inputs_get_one_line_and_exit_2() {
     );
     let (code, _, err) = rdpscope(&["analyze", "Cargo.toml"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("Cargo.toml: text, not a capture"),
-        "{err}"
-    );
+    assert!(err.contains("Cargo.toml: text, not a capture"), "{err}");
     // A good file next to a bad one is still reported.
     let (code, out, _) = rdpscope(&[
         "analyze",
@@ -67,7 +64,7 @@ fn a_capture_without_rdp_on_its_ports_says_how_to_name_the_port() {
     let (code, _, err) = rdpscope(&["analyze", f]);
     assert_eq!(code, 0);
     assert!(
-        err.contains("no packet to or from port 3389") && err.contains("--port N"),
+        err.contains(&format!("{f}: no packet to or from port 3389")) && err.contains("--port N"),
         "{err}"
     );
     let (_, out, err) = rdpscope(&["analyze", "--port", "42356", f]);
@@ -142,7 +139,13 @@ fn evidence_pcaps_hold_only_the_failed_connection() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
-    assert!(files[0].ends_with("0001-negotiation_failure.pcap"));
+    assert!(files[0].ends_with("zeek__rdp-proprietary-encryption-20071026T033634Z-0001-negotiation_failure.pcap"));
+    assert!(
+        err.contains(&format!(
+            "1 evidence file written to {d}: zeek__rdp-proprietary-encryption-"
+        )),
+        "{err}"
+    );
     // Re-analysed, the evidence tells the same story with its 8 frames.
     let (code, out, _) = rdpscope(&["analyze", "--format", "json", files[0].to_str().unwrap()]);
     assert_eq!(code, 1);

@@ -90,13 +90,20 @@ fn standard_input_plain_gzip_and_zstd() {
     std::fs::write(&p, gzip(&keyed)).unwrap();
     let (_, out, _) = run(&["analyze", "--format", "json", p.to_str().unwrap()], b"");
     let (_, want, _) = run(
-        &["analyze", "--format", "json", "fixtures/lab/keyed-tls13-aes128-gcm-dsb.pcapng"],
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "fixtures/lab/keyed-tls13-aes128-gcm-dsb.pcapng",
+        ],
         b"",
     );
     assert!(want.contains("\"decryption\""), "{want}");
     assert_eq!(
         out.lines().next().map(|l| l.replace(p.to_str().unwrap(), "F")),
-        want.lines().next().map(|l| l.replace("fixtures/lab/keyed-tls13-aes128-gcm-dsb.pcapng", "F"))
+        want.lines()
+            .next()
+            .map(|l| l.replace("fixtures/lab/keyed-tls13-aes128-gcm-dsb.pcapng", "F"))
     );
 }
 
@@ -120,7 +127,10 @@ fn what_is_not_a_capture_is_named() {
         refused(&["analyze", "-"], b""),
         "rdpscope: -: empty input (nothing was read from standard input)\n"
     );
-    assert_eq!(refused(&["analyze", "-"], b"hello\n"), "rdpscope: -: text, not a capture\n");
+    assert_eq!(
+        refused(&["analyze", "-"], b"hello\n"),
+        "rdpscope: -: text, not a capture\n"
+    );
     assert_eq!(
         refused(&["analyze", "-"], &gzip(b"GET / HTTP/1.1\r\n")),
         "rdpscope: -: gzip-compressed text, not a capture\n"
@@ -151,6 +161,58 @@ fn a_cut_compressed_stream_says_why_reading_stopped() {
     let gz = gzip(&std::fs::read(CAPTURE).unwrap());
     let (code, out, err) = run(&["analyze", "-"], gz.get(..gz.len() / 2).unwrap());
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("-: reading stopped after frame") && err.contains("gzip:"), "{err}");
+    assert!(
+        err.contains("-: reading stopped after frame") && err.contains("gzip:"),
+        "{err}"
+    );
     assert!(out.contains("FAILED at x224"), "{out}");
+}
+
+#[test]
+fn with_several_files_each_without_rdp_gets_the_port_hint() {
+    let (_, _, err) = run(
+        &[
+            "analyze",
+            "fixtures/lab/socks5-success.pcap",
+            "fixtures/lab/success-tls12.pcap",
+            "fixtures/lab/http-connect-forbidden.pcap",
+        ],
+        b"",
+    );
+    let hints: Vec<&str> = err.lines().filter(|l| l.contains("--port N")).collect();
+    assert_eq!(hints.len(), 2, "{err}");
+    assert!(hints[0].starts_with("rdpscope: fixtures/lab/socks5-success.pcap: no packet to or from port 3389"));
+    assert!(hints[1].starts_with("rdpscope: fixtures/lab/http-connect-forbidden.pcap: no packet"));
+}
+
+/// Two runs into one evidence directory (issue 16: `0001-cert_expired.pcap` beside
+/// `0001-tcp_refused.pcap`): each file says which capture and when, and the run says where.
+#[test]
+fn evidence_of_two_runs_does_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for f in [
+        "fixtures/lab/cert-expired-ca-trusted.pcap",
+        "fixtures/lab/tcp-port-closed.pcap",
+    ] {
+        let (code, _, err) = run(&["analyze", "--write-evidence", d, f], b"");
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("{f}: ")) && err.contains(&format!("written to {d}: ")),
+            "{err}"
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cert-expired-ca-trusted-20261121T085805Z-0001-cert_expired.pcap",
+            "tcp-port-closed-20261121T085810Z-0001-tcp_refused.pcap",
+            "tcp-port-closed-20261121T085810Z-0002-tcp_refused.pcap",
+        ]
+    );
 }

@@ -16,6 +16,28 @@ use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
 use rdpscope::report::{json, text};
 
+/// Where the evidence of one capture went, in one line: the directory and the names (the
+/// first few of many).
+fn written_line(input: &std::path::Path, dir: &std::path::Path, files: &[std::path::PathBuf]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = files
+        .iter()
+        .take(if files.len() > SHOWN { SHOWN - 2 } else { SHOWN })
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if files.len() > names.len() {
+        names.push(format!("and {} more", files.len() - names.len()));
+    }
+    let n = files.len();
+    format!(
+        "{}: {n} evidence file{} written to {}: {}",
+        input.display(),
+        if n == 1 { "" } else { "s" },
+        dir.display(),
+        names.join(", ")
+    )
+}
+
 /// A file's progress bar on stderr (hidden when stderr is not a terminal): against its size
 /// when that says how far reading is; standard input and compressed files show bytes read.
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
@@ -82,9 +104,30 @@ impl<W: Write> Write for UnderBar<W> {
     }
 }
 
-/// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`, or `ID-CAUSE.pcapng`
-/// carrying the connection's own TLS keys when they are known (only those, never the key log).
-fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, keys: &Keys) -> Wanted {
+/// What evidence file names start with for a capture: its name without the capture and
+/// compression extensions (`stdin` for `-`).
+fn evidence_stem(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        return "stdin".into();
+    }
+    let mut stem = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for ext in [".gz", ".zst", ".zstd", ".pcapng", ".pcap", ".cap"] {
+        if let Some(s) = stem.strip_suffix(ext).filter(|s| !s.is_empty()) {
+            stem = s.to_string();
+        }
+    }
+    stem
+}
+
+/// The evidence file for a failed connection: `STEM-START-ID-CAUSE.pcap` in `dir` (the
+/// capture's name and the connection's start time from the packets, so runs over other
+/// captures into the same directory never mix; the same capture gives the same names), or
+/// `.pcapng` carrying the connection's own TLS keys when they are known (only those, never
+/// the key log).
+fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, stem: &str, keys: &Keys) -> Wanted {
     let keylog = r
         .client_random
         .and_then(|cr| keys.get(&cr).map(|(_, s)| s.to_keylog_lines(&cr)))
@@ -95,8 +138,22 @@ fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, keys: &Keys) -> Wan
         server: r.server,
         tcp: r.transport == "tcp",
         frames: r.frames,
-        path: dir.join(format!("{:04}-{}.{ext}", r.id, r.cause())),
+        path: dir.join(format!("{stem}-{}-{:04}-{}.{ext}", r.start.compact(), r.id, r.cause())),
         keylog,
+    }
+}
+
+/// Nothing analyzed in a capture that has packets is most often the wrong port: say, for
+/// that file, how to name the right one.
+fn port_hint(a: &AnalyzeArgs, cfg: &rdpscope::config::Config, path: &std::path::Path) -> String {
+    let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
+    let ports = ports.join(", ");
+    let file = path.display();
+    match &a.analysis.filter {
+        None => format!(
+            "{file}: no packet to or from port {ports}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter"
+        ),
+        Some(f) => format!("{file}: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"),
     }
 }
 
@@ -125,6 +182,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             None => Keys::default(),
         };
         let mut wanted = Vec::new();
+        let stem = evidence_stem(path);
         let mut write_error: Option<io::Error> = None;
         let result = pipeline::analyze_file_streaming(
             path,
@@ -150,7 +208,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 if let Some(dir) = a.write_evidence.as_deref().filter(|_| r.outcome == Outcome::Failed) {
-                    wanted.push(evidence_for(&r, dir, &keys));
+                    wanted.push(evidence_for(&r, dir, &stem, &keys));
                 }
             },
         );
@@ -175,6 +233,9 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         };
         if let Some(f) = em.summary().files.last() {
+            if f.frames > 0 && f.frames_analyzed == 0 {
+                eprintln!("rdpscope: {}", port_hint(a, &cfg, path));
+            }
             if let Some(w) = &f.warning {
                 eprintln!(
                     "rdpscope: {}: reading stopped after frame {}: {w}; the report covers what was read",
@@ -194,8 +255,8 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         } else if let Some(dir) = &a.write_evidence {
             match extract::write(path, &wanted, dir) {
                 Ok(w) => {
-                    for p in &w.files {
-                        eprintln!("rdpscope: evidence written: {}", p.display());
+                    if !w.files.is_empty() {
+                        eprintln!("rdpscope: {}", written_line(path, dir, &w.files));
                     }
                     for (p, why) in &w.failed {
                         eprintln!("rdpscope: evidence not written: {}: {why} (removed)", p.display());
@@ -220,21 +281,6 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    let read: Vec<&FileSummary> = summary.files.iter().filter(|f| f.error.is_none()).collect();
-    if !read.is_empty() && read.iter().all(|f| f.frames > 0 && f.frames_analyzed == 0) {
-        // Nothing to report is most often the wrong port: say how to name the right one.
-        let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
-        let ports = ports.join(", ");
-        match &a.analysis.filter {
-            None => eprintln!(
-                "rdpscope: no packet to or from port {ports} in {}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter",
-                if read.len() == 1 { "the capture" } else { "the captures" }
-            ),
-            Some(f) => eprintln!(
-                "rdpscope: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"
-            ),
-        }
-    }
     Ok(if input_error {
         ExitCode::from(2)
     } else if summary.failed > 0 {
