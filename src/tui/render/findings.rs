@@ -16,12 +16,12 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
         Some(f) => format!(
             "{} at {}: {}{}",
             word.to_uppercase(),
-            r.phase_reached.name(),
+            r.phase_label(),
             f.summary,
             if f.inferred { " (inferred)" } else { "" }
         ),
-        None if v.open => format!("OPEN, reached {} so far", r.phase_reached.name()),
-        None => format!("{} (reached {})", word.to_uppercase(), r.phase_reached.name()),
+        None if v.open => format!("OPEN, reached {} so far", r.phase_label()),
+        None => format!("{} (reached {})", word.to_uppercase(), r.phase_label()),
     };
     out.push(Line::styled(
         super::clean(&verdict),

@@ -16,7 +16,7 @@ fn cell(col: SortColumn, v: &ConnView) -> Cell<'static> {
         SortColumn::Server => Cell::from(r.server.to_string()),
         SortColumn::User => Cell::from(super::clean(r.cookie.as_deref().unwrap_or(""))),
         SortColumn::Security => Cell::from(state::security(v)),
-        SortColumn::Phase => Cell::from(r.phase_reached.name()),
+        SortColumn::Phase => Cell::from(r.phase_label()),
         SortColumn::Outcome => {
             let w = state::outcome_word(v);
             Cell::from(w).style(super::outcome_style(w))
