@@ -89,7 +89,17 @@ fn failed_only_with_filter_and_sort_120x36() {
 fn detail_focus_scrolls_the_ladder_80x24() {
     let s = snapshot();
     let mut st = UiState::default();
-    press(&mut st, &s, &[Action::Bottom, Action::ToggleFocus, Action::PageDown]);
+    // Tab twice: the findings, then the ladder.
+    press(
+        &mut st,
+        &s,
+        &[
+            Action::Bottom,
+            Action::ToggleFocus,
+            Action::ToggleFocus,
+            Action::PageDown,
+        ],
+    );
     insta::assert_snapshot!(screen(&s, &mut st, 80, 24));
 }
 

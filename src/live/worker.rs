@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 
 use super::frames::FrameStore;
-use super::snapshot::{ConnView, Snapshot};
+use super::snapshot::{ConnView, ReplayPosition, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
 use crate::capture::extract::Wanted;
 use crate::capture::{self, keys, live::Live, CaptureCounters, CaptureMsg, Filter};
@@ -102,14 +102,22 @@ impl Handle {
 /// Start the capture and analysis threads.
 pub fn spawn(opts: Options) -> Handle {
     let counters = Arc::new(CaptureCounters::default());
-    let (source_name, live) = match &opts.source {
-        Source::Interface { name, .. } => (name.clone(), true),
-        Source::File { path, .. } => (path.display().to_string(), false),
+    let (source_name, live, replay) = match &opts.source {
+        Source::Interface { name, .. } => (name.clone(), true, None),
+        Source::File { path, speed } => (
+            path.display().to_string(),
+            false,
+            Some(ReplayPosition {
+                speed: *speed,
+                ..ReplayPosition::default()
+            }),
+        ),
     };
     let shared = Arc::new(Shared {
         snapshot: Mutex::new(Arc::new(Snapshot {
             source: source_name.clone(),
             live,
+            replay,
             ..Default::default()
         })),
         counters: Arc::clone(&counters),
@@ -153,6 +161,7 @@ pub fn spawn(opts: Options) -> Handle {
             analyzer,
             keylogs,
             last_packet: None,
+            replay,
             cfg,
             emit,
             history: VecDeque::new(),
@@ -185,6 +194,8 @@ struct Worker {
     keylogs: Vec<keys::Follower>,
     /// The newest packet's capture time and when it was handled (wall clock).
     last_packet: Option<(Ts, Instant)>,
+    /// A replay's position in its file (first and newest packet times) and speed.
+    replay: Option<ReplayPosition>,
     cfg: Config,
     emit: Emitter,
     /// Finished connections, oldest first, with the time of their last packet.
@@ -216,6 +227,10 @@ impl Worker {
                         }
                         if let Some(f) = frames.last() {
                             self.last_packet = Some((f.ts, Instant::now()));
+                            if let Some(r) = &mut self.replay {
+                                r.first.get_or_insert(f.ts);
+                                r.at = Some(f.ts);
+                            }
                         }
                         let done = self.analyzer.take_finished();
                         self.retire(done);
@@ -403,6 +418,7 @@ impl Worker {
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,
+            replay: self.replay,
         };
         if let Ok(mut s) = self.shared.snapshot.lock() {
             *s = Arc::new(snap);
