@@ -176,6 +176,7 @@ pub fn spawn(opts: Options) -> Handle {
             last_tick: Instant::now(),
             pps: 0.0,
             forgotten: 0,
+            final_totals: None,
         };
         e.run(rx, cmd_rx, tick);
         s2.finished.store(true, Ordering::Relaxed);
@@ -211,6 +212,8 @@ struct Worker {
     last_tick: Instant,
     pps: f64,
     forgotten: u64,
+    /// The run's totals once the source has ended (the emitter is handed over then).
+    final_totals: Option<Summary>,
 }
 
 impl Worker {
@@ -227,10 +230,10 @@ impl Worker {
                         }
                         if let Some(f) = frames.last() {
                             self.last_packet = Some((f.ts, Instant::now()));
-                            if let Some(r) = &mut self.replay {
-                                r.first.get_or_insert(f.ts);
-                                r.at = Some(f.ts);
-                            }
+                        }
+                        if let (Some(r), Some(first), Some(last)) = (&mut self.replay, frames.first(), frames.last()) {
+                            r.first.get_or_insert(first.ts);
+                            r.at = Some(last.ts);
                         }
                         let done = self.analyzer.take_finished();
                         self.retire(done);
@@ -249,8 +252,11 @@ impl Worker {
                 let (rest, _) = analyzer.finish();
                 self.retire(rest);
                 let emit = std::mem::replace(&mut self.emit, Emitter::new(&self.cfg, None));
+                let summary = emit.finish();
+                // The view keeps showing the run's totals, not the fresh emitter's zeros.
+                self.final_totals = Some(summary.clone());
                 if let Ok(mut s) = self.shared.summary.lock() {
-                    *s = Some(emit.finish());
+                    *s = Some(summary);
                 }
                 self.publish(true);
                 self.shared.finished.store(true, Ordering::Relaxed);
@@ -399,6 +405,7 @@ impl Worker {
         let n_open = n_listed + tcp_total.saturating_sub(MAX_OPEN_ROWS.min(tcp_total));
         conns.append(&mut open);
         conns.sort_by_key(|v| v.record.id);
+        let totals = self.final_totals.as_ref().unwrap_or(self.emit.summary());
         let snap = Snapshot {
             source: self.source.clone(),
             live: self.live,
@@ -411,10 +418,10 @@ impl Worker {
             conns,
             open: n_open,
             open_listed: n_listed,
-            success: self.emit.summary().success,
-            failed: self.emit.summary().failed,
-            incomplete: self.emit.summary().incomplete,
-            failures_by_cause: self.emit.summary().failures_by_cause.clone(),
+            success: totals.success,
+            failed: totals.failed,
+            incomplete: totals.incomplete,
+            failures_by_cause: totals.failures_by_cause.clone(),
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,

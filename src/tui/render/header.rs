@@ -38,6 +38,10 @@ fn details(s: &Snapshot) -> Vec<Vec<Span<'static>>> {
         [
             (format!("│ {:.0} pkt/s │ {} frames │ ", s.pps, s.frames), long),
             (format!("│ {:.0} pkt/s │ {} frames │ ", s.pps, s.frames), short),
+            (
+                format!("│ {:.0} pkt/s │ {} frames │ ", s.pps, s.frames),
+                shortest.clone(),
+            ),
             (format!("│ {:.0} pkt/s │ ", s.pps), shortest),
         ]
         .into_iter()
@@ -67,7 +71,7 @@ fn details(s: &Snapshot) -> Vec<Vec<Span<'static>>> {
         };
         [
             join(&[&pos, &speed, &format!("{} frames", s.frames)]),
-            join(&[&pos, &short_speed, &format!("{} fr", s.frames)]),
+            join(&[&pos, &short_speed, &format!("{} frames", s.frames)]),
             join(&[&pos, &short_speed]),
         ]
         .into_iter()

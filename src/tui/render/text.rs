@@ -64,6 +64,11 @@ pub fn wrap(spans: &[Span<'static>], w: usize, indent: usize) -> Vec<Line<'stati
                 continue;
             }
             if used + n > w && !at_start {
+                // The blank before the break is not kept at the end of the line.
+                if let Some(last) = cur.last_mut() {
+                    let kept = last.content.trim_end().len();
+                    last.content.to_mut().truncate(kept);
+                }
                 lines.push(Line::from(std::mem::take(&mut cur)));
                 cur.push(Span::raw(" ".repeat(indent)));
                 used = indent;
