@@ -4,6 +4,8 @@
 //! Server column, ladder labels are whole, the focused pane is marked without colour, and a
 //! replay shows its position and speed instead of a packet rate and kernel drops.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -285,20 +287,8 @@ fn proxies_and_a_decrypted_connection() {
     let out = screen(&s, &mut st);
     assert!(out.contains("FAILED at socks5 proxy"), "{out}");
     check("proxy", &out);
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab");
-    let cfg = Config {
-        keylogs: vec![lab.join("success-nla.keys")],
-        ..Config::default()
-    };
-    let res = pipeline::analyze_file(
-        &lab.join("success-nla.pcap"),
-        &Filter::Ports(vec![3389]),
-        &cfg,
-        1,
-        &mut |_| {},
-    )
-    .unwrap();
-    let s = Snapshot::from_records("fixtures/lab", res.records);
+    let records = common::decrypted_success_nla();
+    let s = Snapshot::from_records("fixtures/lab", records);
     let mut st = UiState::default();
     press(&mut st, &s, &[Action::ToggleFocus, Action::Down, Action::Down]);
     let out = screen(&s, &mut st);

@@ -155,3 +155,21 @@ pub fn refused_attempts(path: &std::path::Path, n: u16) {
     }
     std::fs::write(path, out).unwrap();
 }
+
+/// The records of fixtures/lab/success-nla.pcap decrypted with its key log (NLA read inside TLS).
+pub fn decrypted_success_nla() -> Vec<rdpscope::record::ConnectionRecord> {
+    let lab = root().join("fixtures/lab");
+    let cfg = Config {
+        keylogs: vec![lab.join("success-nla.keys")],
+        ..Config::default()
+    };
+    pipeline::analyze_file(
+        &lab.join("success-nla.pcap"),
+        &Filter::Ports(vec![3389]),
+        &cfg,
+        1,
+        &mut |_| {},
+    )
+    .unwrap()
+    .records
+}
