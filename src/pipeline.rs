@@ -1,10 +1,11 @@
 //! The offline pipeline: a capture file through the analyzer to connection records.
 //! Shared by the CLI, the tests and the benchmarks so they all measure the same path.
 //!
-//! Records are produced while the file is read, in id order, as soon as every older
-//! connection has ended ([`Analyzer::take_ready`]), and retry links and stories are worked
-//! out as they come: memory holds the open connections and the records waiting for an older
-//! one to end, not the whole file.
+//! Records are produced while the file is read, as soon as they are final
+//! ([`Analyzer::take_ready`]: in id order unless an older connection stays open more than a
+//! minute of capture time longer; a retry always after the attempt it repeats), and retry
+//! links and stories are worked out as they come: memory holds the open connections and at
+//! most `analyzer::ready::MAX_WAITING` finished ones, not the whole file.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::cell::Cell;
@@ -43,6 +44,7 @@ pub fn analyze_file(
     let mut records = Vec::new();
     let mut em = Emitter::new(cfg, None);
     let next_id = analyze_file_streaming(path, filter, cfg, &mut em, first_id, progress, &mut |r| records.push(r))?;
+    records.sort_by_key(|r| r.id);
     Ok(FileResult {
         records,
         summary: em.finish(),
@@ -136,8 +138,8 @@ fn read_in_thread(
 /// How many frames pass between two looks for records ready to go out.
 const READY_EVERY: u64 = 1024;
 
-/// Analyze one capture file, handing each record to `on_record` in id order as soon as it
-/// is final; `em` builds, links and counts the records (one emitter serves every file of
+/// Analyze one capture file, handing each record to `on_record` as soon as it is final (the
+/// order [`Analyzer::take_ready`] gives); `em` builds, links and counts the records (one emitter serves every file of
 /// a run) and gets the file's summary. Returns the next free connection id.
 pub fn analyze_file_streaming(
     path: &Path,
@@ -162,7 +164,7 @@ pub fn analyze_file_streaming(
         if since >= READY_EVERY {
             since = 0;
             if analyzer.waiting() > 0 {
-                for f in analyzer.take_ready() {
+                for f in analyzer.take_ready(crate::analyzer::ready::FILE_REORDER_SECS) {
                     on_record(em.finished(f));
                 }
             }

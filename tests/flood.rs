@@ -99,6 +99,24 @@ fn flow_table_stays_bounded_and_the_flood_is_summarised() {
     assert_eq!(finished[0].id(), 1);
 }
 
+/// With the default (large) flow table the flood does not fill it: a flooded server's
+/// unanswered attempts are held up to 4,096 (+ the quarter summarised at once), so a flood
+/// costs the same memory whatever its size; every attempt is still counted.
+#[test]
+fn a_flood_holds_a_bounded_number_of_attempts_whatever_the_table_size() {
+    let mut a = Analyzer::new(Config::default(), 1);
+    let mut most = 0;
+    for (i, (ts, f)) in frames().iter().enumerate() {
+        a.on_frame(i as u64 + 1, Ts(*ts), LinkType::Ethernet, f, f.len() as u32);
+        most = most.max(a.tracked().0);
+    }
+    let threshold = Config::default().flood_half_open;
+    assert!(most <= 4096 + threshold + 2, "{most} flows tracked at once");
+    let (_, stats) = a.finish();
+    assert_eq!(stats.syn_floods[0].half_open, u64::from(SYNS));
+    assert_eq!(stats.syn_floods[0].syns, u64::from(SYNS));
+}
+
 #[test]
 fn cli_reports_the_flood_in_text_and_json() {
     let dir = tempfile::tempdir().unwrap();

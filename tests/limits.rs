@@ -38,7 +38,16 @@ impl Feed {
 
     /// A TCP segment; `client` says who sends it, `port` is the client's port.
     fn tcp(&mut self, client: bool, port: u16, seq: u32, flags: &str, payload: &[u8]) {
-        let (src, dst, sp, dp) = if client { (C, S, port, 3389) } else { (S, C, 3389, port) };
+        self.tcp_of(C, client, port, seq, flags, payload);
+    }
+
+    /// A TCP segment between the client at `addr` and the server.
+    fn tcp_of(&mut self, addr: [u8; 4], client: bool, port: u16, seq: u32, flags: &str, payload: &[u8]) {
+        let (src, dst, sp, dp) = if client {
+            (addr, S, port, 3389)
+        } else {
+            (S, addr, 3389, port)
+        };
         let mut b = PacketBuilder::ipv4(src, dst, 64).tcp(sp, dp, seq, 65535);
         for f in flags.chars() {
             b = match f {
@@ -65,8 +74,12 @@ impl Feed {
 
     /// Client SYN, server SYN-ACK: client data starts at 1001, server data at 5001.
     fn open(&mut self, port: u16) {
-        self.tcp(true, port, 1000, "S", &[]);
-        self.tcp(false, port, 5000, "SA", &[]);
+        self.open_of(C, port);
+    }
+
+    fn open_of(&mut self, addr: [u8; 4], port: u16) {
+        self.tcp_of(addr, true, port, 1000, "S", &[]);
+        self.tcp_of(addr, false, port, 5000, "SA", &[]);
     }
 
     fn wait(&mut self, secs: i64) {
@@ -349,10 +362,10 @@ fn idle_timeout_finishes_a_quiet_connection() {
     f.tcp(true, 40000, 1001, "AP", &cr());
     f.wait(5);
     f.open(40001);
-    assert!(f.a.take_finished().is_empty(), "5 s quiet is not idle");
+    assert!(f.a.take_ready(0).is_empty(), "5 s quiet is not idle");
     f.wait(6);
     f.open(40002);
-    assert_eq!(finished_ports(&f.a.take_finished()), [40000]);
+    assert_eq!(finished_ports(&f.a.take_ready(0)), [40000]);
     let (records, _) = f.finish();
     assert_eq!(records.len(), 2, "the two still open end with the capture");
 }
@@ -367,10 +380,10 @@ fn close_linger_retires_a_closed_connection() {
     f.tcp(true, 40000, 1001, "R", &[]);
     f.wait(1);
     f.open(40001);
-    assert!(f.a.take_finished().is_empty(), "still lingering after 1 s");
+    assert!(f.a.take_ready(0).is_empty(), "still lingering after 1 s");
     f.wait(2);
     f.open(40002);
-    assert_eq!(finished_ports(&f.a.take_finished()), [40000]);
+    assert_eq!(finished_ports(&f.a.take_ready(0)), [40000]);
 }
 
 #[test]
@@ -464,4 +477,99 @@ fn live_rows_are_the_most_recently_active_open_connections() {
     assert_eq!(ports, [40001, 40003, 41007, 41008, 41009]);
     let (all, total) = f.a.recent_open_connections(rdpscope::live::MAX_OPEN_ROWS);
     assert_eq!((all.len(), total), (40, 40));
+}
+
+fn ids(v: &[Finished]) -> Vec<u64> {
+    v.iter().map(Finished::id).collect()
+}
+
+/// Output order (analyzer::ready): a long session of one client holds back the records of
+/// others only for the reorder window, not until it ends.
+#[test]
+fn a_long_session_holds_back_other_records_only_for_the_reorder_window() {
+    let mut f = Feed::new(Config::default());
+    let other = [10, 0, 0, 9];
+    f.open(40000); // id 1: stays open, active every 10 s
+    f.open_of(other, 41000); // id 2: refused at once
+    f.tcp_of(other, false, 41000, 5001, "R", &[]);
+    let mut out = Vec::new();
+    for _ in 0..12 {
+        f.wait(10);
+        f.tcp(true, 40000, 1001, "AP", &cr());
+        out.extend(ids(&f.a.take_ready(60)));
+        if f.t < 1_700_000_000 * SEC + 60 * SEC {
+            assert!(out.is_empty(), "within the window, id order holds");
+        }
+    }
+    assert_eq!(out, [2], "out after the window while 1 is still open");
+    let (records, _) = f.finish();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], 1);
+}
+
+/// A retry goes out only after the attempt it repeats, even when that attempt ends later
+/// (abandoned without a close: it ends at the idle timeout), so `retry_of` is always set.
+#[test]
+fn a_retry_waits_for_the_attempt_it_may_retry() {
+    let cfg = Config {
+        idle_timeout_secs: 120,
+        ..Config::default()
+    };
+    let mut f = Feed::new(cfg.clone());
+    f.open(40000); // id 1: the client sends its request, the server never answers, no close
+    f.tcp(true, 40000, 1001, "AP", &cr());
+    f.wait(3);
+    f.open(40001); // id 2: the retry, refused at once
+    f.tcp(false, 40001, 5001, "R", &[]);
+    f.wait(20);
+    f.open_of([10, 0, 0, 9], 41000); // a packet to move time on
+    assert!(
+        f.a.take_ready(0).is_empty(),
+        "2 waits for 1, which may still end in the window"
+    );
+    f.wait(130);
+    f.open_of([10, 0, 0, 9], 41001);
+    let done = f.a.take_ready(0);
+    assert_eq!(ids(&done), [1, 2, 3], "1 ended (idle), then 2, in id order");
+    let mut em = rdpscope::emit::Emitter::new(&cfg, None);
+    let records: Vec<_> = done.into_iter().map(|d| em.finished(d)).collect();
+    assert_eq!(records[1].retry_of, Some(1));
+}
+
+/// A connection from the same client to the same server that started long after an open one
+/// was last heard of cannot be its retry: it does not wait.
+#[test]
+fn a_connection_does_not_wait_for_an_open_one_it_cannot_retry() {
+    let mut f = Feed::new(Config::default());
+    f.open(40000); // id 1, silent from now on
+    f.wait(40);
+    f.open(40001); // id 2: starts 40 s after 1 was last heard of
+    f.tcp(false, 40001, 5001, "R", &[]);
+    f.wait(10);
+    f.open_of([10, 0, 0, 9], 41000);
+    assert_eq!(ids(&f.a.take_ready(0)), [2]);
+}
+
+/// However many retries pile up behind an open attempt, at most MAX_WAITING wait; the ones let
+/// go early are counted.
+#[test]
+fn waiting_records_are_bounded() {
+    use rdpscope::analyzer::ready::MAX_WAITING;
+    let mut f = Feed::new(Config::default());
+    f.open(40000); // id 1, open until the end
+    f.tcp(true, 40000, 1001, "AP", &cr());
+    let n = MAX_WAITING as u16 + 200;
+    for i in 0..n {
+        f.open(40001 + i);
+        f.tcp(false, 40001 + i, 5001, "R", &[]);
+        f.t += 10_000_000; // 10 ms apart: all within the retry window of 1
+        f.a.take_ready(0);
+        assert!(f.a.waiting() <= MAX_WAITING + 1);
+    }
+    f.wait(10);
+    f.open_of([10, 0, 0, 9], 41000);
+    f.a.take_ready(0);
+    assert!(f.a.waiting() <= MAX_WAITING);
+    let (_, stats) = f.finish();
+    assert!(stats.released_early >= 200, "{}", stats.released_early);
 }

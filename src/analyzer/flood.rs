@@ -59,6 +59,11 @@ pub(super) const MAX_FLOOD_SOURCES: usize = 100_000;
 pub(super) const MAX_FLOODS: usize = 256;
 /// A flood is over when its server has seen no new half-open attempt for this long.
 pub(super) const FLOOD_QUIET_SECS: i64 = 60;
+/// Unanswered attempts held per server under a SYN flood: an answer normally comes within a
+/// second, so a few thousand cover it; beyond, the oldest quarter is summarised at once, so a
+/// flood costs the same memory whatever its rate (an answer to one of those starts a
+/// connection without its SYN).
+pub(super) const FLOOD_HELD_PER_SERVER: u32 = 4096;
 /// SYNs of one attempt kept in a half-open entry; more make it a full connection.
 pub(super) const HALF_OPEN_SYNS: usize = 4;
 
@@ -150,7 +155,7 @@ impl Analyzer {
             }
             None => {
                 self.stats.tcp_connections += 1;
-                Some(self.take_id())
+                Some(self.take_id(client.ip, key, false))
             }
         };
         let ho = HalfOpen {
@@ -162,8 +167,16 @@ impl Analyzer {
             syns: [(at, h.mss); HALF_OPEN_SYNS],
             n: 1,
         };
+        if id.is_none() && count > FLOOD_HELD_PER_SERVER {
+            // Enough held to catch the answers that come: summarise the oldest quarter now.
+            let victims = self.tcp.remove_oldest(
+                FLOOD_HELD_PER_SERVER as usize / 4,
+                |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none() && h.server == server),
+            );
+            self.retire_evicted(victims);
+        }
         self.make_room();
-        let evicted = self.tcp.insert(key, Flow::HalfOpen(ho));
+        let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho)));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
     }
@@ -196,7 +209,7 @@ impl Analyzer {
         for f in waiting {
             if let Flow::HalfOpen(h) = f {
                 self.half_open_gone(server);
-                self.summarise(h);
+                self.summarise(*h);
             }
         }
     }
@@ -220,7 +233,7 @@ impl Analyzer {
 
     pub(super) fn summarise(&mut self, h: HalfOpen) {
         if let Some(id) = h.id {
-            self.open_ids.remove(&id);
+            self.closed(id, h.client.ip);
             self.stats.tcp_connections = self.stats.tcp_connections.saturating_sub(1);
         }
         let idx = self.flood_of(&h).or_else(|| self.floods.latest.get(&h.server).copied());

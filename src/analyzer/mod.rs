@@ -13,7 +13,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -29,6 +30,7 @@ use crate::ts::Ts;
 
 mod flood;
 pub mod kerberos;
+pub mod ready;
 
 pub use flood::SynFlood;
 use flood::{is_bare_syn, Floods, HalfOpen, FLOOD_QUIET_SECS};
@@ -57,6 +59,10 @@ pub struct Stats {
     pub syn_floods: Vec<SynFlood>,
     /// Frames of zero captured bytes in the file (counted by the reader; nothing to decode).
     pub empty_frames: u64,
+    /// Records handed out before an older connection they may have retried had ended, because
+    /// more than `ready::MAX_WAITING` finished connections were waiting (their retry link may
+    /// be missing).
+    pub released_early: u64,
 }
 
 /// Why a flow leaves the table.
@@ -96,7 +102,9 @@ impl Finished {
 
 /// What the TCP flow table holds.
 enum Flow {
-    HalfOpen(HalfOpen),
+    /// Boxed, like a connection, so that a table entry is small: the table is sized for its
+    /// bound and a flood spreads entries over all of it.
+    HalfOpen(Box<HalfOpen>),
     /// A connection, and the bytes it buffered when last accounted.
     Full(Box<Connection>, usize),
 }
@@ -116,14 +124,17 @@ pub struct Analyzer {
     udp: FlowTable<UdpFlow>,
     next_id: u64,
     finished: Vec<Finished>,
-    /// Finished but not yet handed out in id order (see [`Analyzer::take_ready`]).
-    pending: BTreeMap<u64, Finished>,
-    /// Ids of the connections and flows still open.
+    /// Finished but not yet handed out (see [`Analyzer::take_ready`]).
+    pending: BTreeMap<u64, ready::Waiting>,
+    /// Ids of the connections and flows still open, and the same by client address.
     open_ids: BTreeSet<u64>,
+    by_client: HashMap<IpAddr, Vec<ready::OpenRef>, foldhash::fast::RandomState>,
     buffered: usize,
     floods: Floods,
     pub stats: Stats,
     last_ts: Ts,
+    /// Capture time: the last packet's, or later when [`Analyzer::advance_to`] moved it.
+    clock: Ts,
     next_sweep: Ts,
     /// TLS key logs: connections whose client random is in them are decrypted.
     keys: Keys,
@@ -146,10 +157,12 @@ impl Analyzer {
             finished: Vec::new(),
             pending: BTreeMap::new(),
             open_ids: BTreeSet::new(),
+            by_client: HashMap::default(),
             buffered: 0,
             floods: Floods::default(),
             stats: Stats::default(),
             last_ts: Ts(i64::MIN),
+            clock: Ts(i64::MIN),
             next_sweep: Ts(i64::MIN),
             keys: Keys::default(),
             kdc: kerberos::KdcWatch::default(),
@@ -188,7 +201,10 @@ impl Analyzer {
         let mut flows: Vec<&Flow> = self
             .tcp
             .values()
-            .filter(|f| matches!(f, Flow::Full(..) | Flow::HalfOpen(HalfOpen { id: Some(_), .. })))
+            .filter(|f| match f {
+                Flow::Full(..) => true,
+                Flow::HalfOpen(h) => h.id.is_some(),
+            })
             .collect();
         let total = flows.len();
         if total > n {
@@ -214,10 +230,10 @@ impl Analyzer {
         (self.tcp.len(), self.buffered)
     }
 
-    fn take_id(&mut self) -> u64 {
+    fn take_id(&mut self, client: IpAddr, key: FlowKey, udp: bool) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.open_ids.insert(id);
+        self.opened(id, client, key, udp);
         id
     }
 
@@ -228,6 +244,7 @@ impl Analyzer {
             self.stats.timestamps_backwards += 1;
         } else {
             self.last_ts = ts;
+            self.clock = self.clock.max(ts);
         }
         let pkt = match decode::decode(link, data, wire_len) {
             Ok(p) => p,
@@ -322,7 +339,7 @@ impl Analyzer {
                         Some(id) => id,
                         None => {
                             self.stats.tcp_connections += 1;
-                            self.take_id()
+                            self.take_id(ho.client.ip, key, false)
                         }
                     };
                     let mut c = ho.into_connection(id, &self.cfg);
@@ -354,7 +371,7 @@ impl Analyzer {
             (dst, src)
         };
         let midstream = !h.syn || h.ack_flag;
-        let id = self.take_id();
+        let id = self.take_id(client.ip, key, false);
         let mut c = Connection::new(id, client, server, at, midstream);
         self.stats.tcp_connections += 1;
         let side = c.side_of(src);
@@ -431,7 +448,7 @@ impl Analyzer {
             Flow::HalfOpen(h) => {
                 self.half_open_gone(h.server);
                 let Some(id) = h.id.filter(|_| self.flood_of(&h).is_none()) else {
-                    self.summarise(h);
+                    self.summarise(*h);
                     return;
                 };
                 Box::new(h.into_connection(id, &self.cfg))
@@ -449,7 +466,7 @@ impl Analyzer {
         if !self.kdc.is_empty() {
             c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
         }
-        self.open_ids.remove(&c.id);
+        self.closed(c.id, c.client.ip);
         self.finished.push(Finished::Tcp(c));
     }
 
@@ -472,7 +489,7 @@ impl Analyzer {
         } else {
             (dst, src)
         };
-        let id = self.take_id();
+        let id = self.take_id(client.ip, key, true);
         let mut f = UdpFlow::new(id, client, server, at);
         self.stats.udp_flows += 1;
         let side = f.side_of(src);
@@ -480,7 +497,7 @@ impl Analyzer {
         for mut old in self.udp.insert(key, f) {
             old.evicted = true;
             self.stats.evicted += 1;
-            self.open_ids.remove(&old.id);
+            self.closed(old.id, old.client.ip);
             self.finished.push(Finished::Udp(Box::new(old)));
         }
     }
@@ -505,7 +522,7 @@ impl Analyzer {
         }
         let done_udp = self.udp.drain_where(|f| now.0.saturating_sub(f.last.ts.0) > idle);
         for f in done_udp {
-            self.open_ids.remove(&f.id);
+            self.closed(f.id, f.client.ip);
             self.finished.push(Finished::Udp(Box::new(f)));
         }
         let quiet = NS.saturating_mul(FLOOD_QUIET_SECS);
@@ -520,31 +537,15 @@ impl Analyzer {
     pub fn advance_to(&mut self, now: Ts) {
         if now > self.last_ts {
             self.sweep(now);
+            self.clock = self.clock.max(now);
         }
     }
 
-    /// Connections that ended since the last call (live mode prints them as they end).
-    pub fn take_finished(&mut self) -> Vec<Finished> {
-        let mut out: Vec<Finished> = std::mem::take(&mut self.pending).into_values().collect();
+    /// Every finished connection not yet handed out.
+    fn take_finished(&mut self) -> Vec<Finished> {
+        let mut out: Vec<Finished> = std::mem::take(&mut self.pending).into_values().map(|w| w.f).collect();
         out.append(&mut self.finished);
         out
-    }
-
-    /// Finished connections that can be reported now without breaking id order: those
-    /// whose id is below every connection still open, in id order. The rest wait.
-    pub fn take_ready(&mut self) -> Vec<Finished> {
-        for f in self.finished.drain(..) {
-            self.pending.insert(f.id(), f);
-        }
-        let limit = self.open_ids.first().copied().unwrap_or(u64::MAX);
-        let rest = self.pending.split_off(&limit);
-        let ready = std::mem::replace(&mut self.pending, rest);
-        ready.into_values().collect()
-    }
-
-    /// Finished connections waiting for an older one to end before they can be reported.
-    pub fn waiting(&self) -> usize {
-        self.pending.len() + self.finished.len()
     }
 
     /// End of input: everything still open is finished, all returned in id order.
@@ -553,7 +554,7 @@ impl Analyzer {
             self.retire(f, Retire::CaptureEnd);
         }
         for f in self.udp.drain_all() {
-            self.open_ids.remove(&f.id);
+            self.closed(f.id, f.client.ip);
             self.finished.push(Finished::Udp(Box::new(f)));
         }
         for f in &mut self.stats.syn_floods {

@@ -15,9 +15,9 @@ pub fn record(side: Side, at: At, m: Handshake<'_>, ctx: &mut Ctx<'_>) {
     let kind = match m {
         Handshake::ClientHello(ch) => {
             let kind = EventKind::ClientHello {
-                versions: ch.offered_versions(),
+                versions: ch.offered_versions().into(),
                 ciphers: ch.cipher_suites.len(),
-                sni: ch.sni.clone(),
+                sni: ch.sni.as_deref().map(Box::from),
             };
             t.client_hello.get_or_insert((at, ch));
             kind

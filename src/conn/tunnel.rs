@@ -142,7 +142,7 @@ fn socks_client(at: At, m: ClientMsg, ctx: &mut Ctx<'_>) -> Tunnel {
             Tunnel::No
         }
     });
-    ctx.event(at, Side::Client, EventKind::SocksClient(m));
+    ctx.event(at, Side::Client, EventKind::SocksClient(Box::new(m)));
     next
 }
 

@@ -37,7 +37,7 @@ pub fn udp_record(u: &UdpFlow) -> ConnectionRecord {
     ConnectionRecord::from_udp(u, diagnosis::diagnose_udp(u))
 }
 
-/// Turns finished connections, handed over in id order, into linked, counted records.
+/// Turns finished connections, handed over as they become final, into linked, counted records.
 pub struct Emitter {
     cfg: Config,
     redactor: Option<Redactor>,

@@ -21,7 +21,7 @@ pub struct Redirects {
 }
 
 impl Redirects {
-    /// Records in id order: set `redirected_from` on a follow-up, remember a redirection.
+    /// Records as they go out (a follow-up after its redirection): set `redirected_from` on a follow-up, remember a redirection.
     pub fn link(&mut self, r: &mut ConnectionRecord) {
         let key = (r.client.ip, r.server.ip);
         if let Some((id, at)) = self.pending.get(&key).copied() {

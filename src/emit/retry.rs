@@ -10,8 +10,8 @@ use crate::flow::Endpoint;
 use crate::record::ConnectionRecord;
 use crate::ts::Ts;
 
-/// How soon after an attempt ends the next one counts as its retry.
-pub const RETRY_WINDOW_SECS: i64 = 30;
+use crate::analyzer::ready::may_be_retried_by;
+pub use crate::analyzer::ready::RETRY_WINDOW_SECS;
 
 /// Bound on failed attempts remembered per (client address, server).
 const MAX_CANDIDATES: usize = 64;
@@ -21,10 +21,13 @@ const FORGET_SECS: i64 = 300;
 
 type LinkKey = (&'static str, IpAddr, Endpoint);
 
-/// Sets `retry_of` one record at a time, records given in id order: each record is linked to the
+/// Sets `retry_of` one record at a time, as records go out: each record is linked to the
 /// most recent earlier attempt that did not succeed, between the same client address and
-/// server, that ended at most [`RETRY_WINDOW_SECS`] before it started. Memory holds only
-/// the attempts that could still be retried.
+/// server, that ended at most [`RETRY_WINDOW_SECS`] before it started (or a few seconds
+/// after: its last packets can trail the new attempt; `analyzer::ready::may_be_retried_by`).
+/// The analyzer hands a record out only after such attempts (`analyzer::ready`), so the
+/// links do not depend on the order records go out in. Memory holds only the attempts that
+/// could still be retried.
 #[derive(Default)]
 pub struct Linker {
     candidates: HashMap<LinkKey, Vec<(u64, Ts)>>,
@@ -36,11 +39,10 @@ pub struct Linker {
 impl Linker {
     pub fn link(&mut self, r: &mut ConnectionRecord, start: Ts, end: Ts) {
         let key = (r.transport, r.client.ip, r.server);
-        let window = RETRY_WINDOW_SECS * 1_000_000_000;
         let prev = self.candidates.get(&key).and_then(|c| {
             c.iter()
                 .rev()
-                .find(|(_, e)| start.0.saturating_sub(e.0) <= window)
+                .find(|(_, e)| may_be_retried_by(*e, start))
                 .map(|(id, _)| *id)
         });
         r.retry_of = prev.filter(|p| *p != r.id);
@@ -86,7 +88,7 @@ impl Linker {
 }
 
 /// Retry chains told as one line each ("#1 failed: … , client retried: #2 succeeded"), built
-/// one record at a time, in id order, keeping only chains that have a retry or may still get one.
+/// one record at a time, as records go out, keeping only chains that have a retry or may still get one.
 #[derive(Default)]
 pub struct Stories {
     /// Chains by the id of their first attempt: "client -> server" and the steps.

@@ -14,6 +14,9 @@ pub trait LastSeen {
 }
 
 /// Flow keys are hashed with foldhash (seeded per process: no fixed collisions to aim at).
+/// Flows the table has room for before it first grows.
+const INITIAL_CAPACITY: usize = 4096;
+
 type Map<V> = HashMap<FlowKey, (u64, V), foldhash::fast::RandomState>;
 
 pub struct FlowTable<V> {
@@ -25,9 +28,10 @@ pub struct FlowTable<V> {
 impl<V: LastSeen> FlowTable<V> {
     pub fn new(max: usize) -> Self {
         FlowTable {
-            // Sized for the bound at once (untouched buckets cost no resident memory), so
-            // the table never rehashes to grow while a flood fills it.
-            map: Map::with_capacity_and_hasher(max.min(1 << 20), foldhash::fast::RandomState::default()),
+            // Grows as flows come (a flood scatters entries over every bucket, so a table sized
+            // for the bound up front would be resident in full); entries are small (boxed
+            // values), so growing costs little.
+            map: Map::with_capacity_and_hasher(max.min(INITIAL_CAPACITY), foldhash::fast::RandomState::default()),
             max: max.max(1),
             inserted: 0,
         }
@@ -43,6 +47,10 @@ impl<V: LastSeen> FlowTable<V> {
 
     pub fn capacity(&self) -> usize {
         self.max
+    }
+
+    pub fn get(&self, key: &FlowKey) -> Option<&V> {
+        self.map.get(key).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut V> {

@@ -235,7 +235,7 @@ impl Worker {
                             r.first.get_or_insert(first.ts);
                             r.at = Some(last.ts);
                         }
-                        let done = self.analyzer.take_finished();
+                        let done = self.analyzer.take_ready(0);
                         self.retire(done);
                     }
                     Ok(CaptureMsg::End(why)) => {
@@ -308,7 +308,7 @@ impl Worker {
         let Some((ts, at)) = self.last_packet else { return };
         let elapsed = i64::try_from(at.elapsed().as_nanos()).unwrap_or(i64::MAX);
         self.analyzer.advance_to(Ts(ts.0.saturating_add(elapsed)));
-        let done = self.analyzer.take_finished();
+        let done = self.analyzer.take_ready(0);
         self.retire(done);
     }
 

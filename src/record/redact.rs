@@ -60,17 +60,24 @@ impl Redactor {
         };
         match e {
             EventKind::X224Request { cookie: Some(c), .. } => tok(c),
-            EventKind::ClientHello { sni: Some(s), .. } => tok(s),
-            EventKind::Certificate { subject: Some(s) } => tok(s),
-            EventKind::SocksClient(socks::ClientMsg::Auth { user }) => tok(user),
-            EventKind::SocksClient(socks::ClientMsg::Request(r)) => {
-                if let Some(u) = r.user.as_mut() {
-                    tok(u);
-                }
-                if let socks::Target::Name(h, _) = &mut r.target {
-                    tok(h);
-                }
+            EventKind::ClientHello { sni: Some(s), .. } => {
+                let mut t = s.to_string();
+                tok(&mut t);
+                *s = t.into();
             }
+            EventKind::Certificate { subject: Some(s) } => tok(s),
+            EventKind::SocksClient(m) => match &mut **m {
+                socks::ClientMsg::Auth { user } => tok(user),
+                socks::ClientMsg::Request(r) => {
+                    if let Some(u) = r.user.as_mut() {
+                        tok(u);
+                    }
+                    if let socks::Target::Name(h, _) = &mut r.target {
+                        tok(h);
+                    }
+                }
+                _ => {}
+            },
             EventKind::HttpConnect { authority } => {
                 // host:port; an address is no more than the record's own endpoints.
                 let (host, port) = authority.rsplit_once(':').unwrap_or((authority.as_str(), ""));

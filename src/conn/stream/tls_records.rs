@@ -91,11 +91,14 @@ impl StreamDecoder {
                 let count = side.of_mut(&mut t.app_count);
                 *count += 1;
                 if *count <= ctx.cfg.max_app_records as u64 {
-                    t.app_records.push(AppRecord {
-                        at,
-                        side,
-                        len: h.length,
-                    });
+                    crate::conn::event::push_in_steps(
+                        &mut t.app_records,
+                        AppRecord {
+                            at,
+                            side,
+                            len: h.length,
+                        },
+                    );
                     ctx.event(at, side, EventKind::AppData { len: h.length });
                 } else if !decrypt {
                     // Enough to follow CredSSP and see the session start: stop parsing.
