@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         Command::Live(a) => cmd::live::live(&a),
         Command::Replay(a) => cmd::live::replay(&a),
         Command::Interfaces => cmd::live::interfaces(),
+        Command::Completions { shell } => cmd::docs::completions(shell),
+        Command::Man { dir } => cmd::docs::man(dir.as_deref()),
     };
     match result {
         Ok(code) => code,

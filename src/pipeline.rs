@@ -129,7 +129,7 @@ fn read_in_thread(
         reader.join().unwrap_or_else(|_| {
             Err(FileError::Open {
                 path: path.display().to_string(),
-                reason: "the reading thread failed".into(),
+                reason: "cannot read: the reading thread failed".into(),
             })
         })
     })

@@ -17,7 +17,8 @@ fn findings_md() -> String {
 }
 
 /// The remedies of docs/findings.md by catalogue key: `**Remedy:** TEXT` under `## \`CODE\``
-/// is `CODE`, `**Remedy (failure code N):** TEXT` is `CODE:N`.
+/// is `CODE`, `**Remedy (failure code N):** TEXT` is `CODE:N`, `**Remedy (CASE):** TEXT` is
+/// `CODE:CASE`.
 fn documented_remedies(doc: &str) -> Vec<(String, String)> {
     let mut code = String::new();
     let mut out = Vec::new();
@@ -26,8 +27,10 @@ fn documented_remedies(doc: &str) -> Vec<(String, String)> {
             code = c.to_string();
         } else if let Some(text) = line.strip_prefix("**Remedy:** ") {
             out.push((code.clone(), text.to_string()));
-        } else if let Some(rest) = line.strip_prefix("**Remedy (failure code ") {
-            let (n, text) = rest.split_once("):** ").expect("**Remedy (failure code N):** TEXT");
+        } else if let Some(rest) = line.strip_prefix("**Remedy (") {
+            // `(failure code N)` or a case name, e.g. `(http-forbidden)`.
+            let (n, text) = rest.split_once("):** ").expect("**Remedy (KEY):** TEXT");
+            let n = n.strip_prefix("failure code ").unwrap_or(n);
             out.push((format!("{code}:{n}"), text.to_string()));
         }
     }

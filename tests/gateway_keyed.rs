@@ -285,9 +285,11 @@ fn tui_shows_the_inner_connection_indented_under_its_leg() {
     let res = rdpscope::pipeline::analyze_file(&path, &Filter::Ports(cfg.server_ports.clone()), &cfg, 1, &mut |_| {})
         .unwrap();
     let snap = std::sync::Arc::new(Snapshot::from_records("keyed", res.records));
-    let mut st = UiState::default();
     // Sorted by outcome, the inner connection (#4) still follows its leg (#1).
-    st.sort = SortColumn::Outcome;
+    let mut st = UiState {
+        sort: SortColumn::Outcome,
+        ..UiState::default()
+    };
     let ids: Vec<u64> = st.rows(&snap).iter().map(|v| v.record.id).collect();
     let leg = ids.iter().position(|i| *i == 1).unwrap();
     assert_eq!(ids.get(leg + 1), Some(&4), "{ids:?}");

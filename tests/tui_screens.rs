@@ -1,6 +1,8 @@
 //! Screens of the TUI rendered with ratatui's TestBackend from states built from lab
 //! captures, at 80x24 and 200x60, kept as insta snapshots (tests/snapshots/).
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -89,7 +91,17 @@ fn failed_only_with_filter_and_sort_120x36() {
 fn detail_focus_scrolls_the_ladder_80x24() {
     let s = snapshot();
     let mut st = UiState::default();
-    press(&mut st, &s, &[Action::Bottom, Action::ToggleFocus, Action::PageDown]);
+    // Tab twice: the findings, then the ladder.
+    press(
+        &mut st,
+        &s,
+        &[
+            Action::Bottom,
+            Action::ToggleFocus,
+            Action::ToggleFocus,
+            Action::PageDown,
+        ],
+    );
     insta::assert_snapshot!(screen(&s, &mut st, 80, 24));
 }
 
@@ -170,21 +182,9 @@ fn sorting_by_phase_follows_the_phases_and_by_address_is_numeric() {
 /// With the session keys, the detail pane shows what was read inside TLS.
 #[test]
 fn decrypted_connection_detail_200x60() {
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab");
-    let cfg = Config {
-        keylogs: vec![lab.join("success-nla.keys")],
-        ..Config::default()
-    };
-    let res = pipeline::analyze_file(
-        &lab.join("success-nla.pcap"),
-        &Filter::Ports(vec![3389]),
-        &cfg,
-        1,
-        &mut |_| {},
-    )
-    .unwrap();
-    assert!(res.records[0].decryption.is_some());
-    let s = Arc::new(Snapshot::from_records("fixtures/lab", res.records));
+    let records = common::decrypted_success_nla();
+    assert!(records[0].decryption.is_some());
+    let s = Arc::new(Snapshot::from_records("fixtures/lab", records));
     let mut st = UiState::default();
     let screen = screen(&s, &mut st, 200, 60);
     assert!(screen.contains("nla") && screen.contains("labuser"), "{screen}");

@@ -66,8 +66,15 @@ fn replay_in_tmux_filter_select_help_quit_restores_terminal() {
     keys(&session, &["stty sane; echo BEFORE-TUI", "Enter"]);
     let cmd = format!("{bin} replay --fast fixtures/lab/nla-wrong-password.pcap; echo EXIT=$?");
     keys(&session, &[&cmd, "Enter"]);
-    let s = wait_for(&session, "REPLAY (ended)");
+    let s = wait_for(&session, "REPLAY ended");
     assert!(s.contains("Connections (2)"), "{s}");
+    // The totals stay once the replay has ended (they went to 0 when the run's summary was taken).
+    assert!(s.contains("2 failed") && s.contains("nla_failed 2"), "{s}");
+    // Where the replay is in the capture, not a packet rate or kernel drops.
+    assert!(
+        s.contains("as fast as possible") && s.contains("(+0.3 s)") && !s.contains("pkt/s"),
+        "{s}"
+    );
     assert!(s.contains("nla_failed"), "{s}");
 
     // Filter on the cause, then select the second row and look at its detail.
@@ -82,13 +89,19 @@ fn replay_in_tmux_filter_select_help_quit_restores_terminal() {
     keys(&session, &["j"]);
     let s = wait_for(&session, "┌ #1 ");
     assert!(!s.contains("A retry of connection"), "{s}");
-    keys(&session, &["Tab", "PageDown"]);
+    // Tab: the findings; Tab again: the handshake ladder (its own view at 100 columns).
+    keys(&session, &["Tab"]);
+    let s = wait_for(&session, "[Findings] Ladder");
+    assert!(s.contains("┏▶ #1"), "the detail pane does not show its focus:\n{s}");
+    keys(&session, &["Tab"]);
     let s = screen(&session);
     assert!(
-        s.contains("TLS ServerHello version=1.3"),
-        "the detail pane did not scroll to the ladder:\n{s}"
+        s.contains("Findings [Ladder]") && s.contains("TLS ServerHello version=1.3"),
+        "Tab did not reach the ladder:\n{s}"
     );
     keys(&session, &["Tab"]);
+    let s = screen(&session);
+    assert!(s.contains("┏▶ Connections"), "Tab did not go back to the table:\n{s}");
 
     keys(&session, &["?"]);
     let s = wait_for(&session, "Help");

@@ -13,7 +13,7 @@ use crate::ts::Ts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path}: cannot open: {reason}")]
+    #[error("{path}: {reason}")]
     Open { path: String, reason: String },
     #[error("{path}: unsupported link type {name} ({dlt}); rdpscope reads Ethernet, Linux cooked (SLL/SLL2), BSD loopback and raw IP")]
     LinkType { path: String, dlt: i32, name: String },
@@ -112,17 +112,25 @@ pub struct Frame<'a> {
     pub wire_len: u32,
 }
 
-/// A capture file opened by libpcap, whatever bytes its name has: libpcap (through the pcap
-/// crate) takes a UTF-8 name only, so another name is opened here and handed over as
-/// `/proc/self/fd/N` (the open file is kept until the capture is).
-pub fn open(path: &Path) -> Result<(Capture<pcap::Offline>, Option<std::fs::File>), pcap::Error> {
-    if path.to_str().is_some() {
-        return Capture::from_file_with_precision(path, Precision::Nano).map(|c| (c, None));
+/// A capture opened by libpcap, whatever its bytes are wrapped in (see `input`): a file by
+/// its name, or standard input, a FIFO or a decompressed stream through a pipe. The
+/// returned guard reports why the feeding stopped early, if it did.
+pub fn open(path: &Path) -> Result<(Capture<pcap::Offline>, Feed), String> {
+    let prepared = super::input::prepare(path)?;
+    let cap = Capture::from_file_with_precision(&prepared.path, Precision::Nano)
+        .map_err(|e| format!("cannot open: {}", open_reason(&e)))?;
+    // libpcap holds its own descriptor now; ours would keep a feeding thread from ending.
+    drop(prepared.keep);
+    Ok((cap, Feed(prepared.feed_error)))
+}
+
+/// Why the thread feeding libpcap stopped before the end of its input (a corrupt gzip stream).
+pub struct Feed(Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>);
+
+impl Feed {
+    pub fn error(&self) -> Option<String> {
+        self.0.as_ref().and_then(|e| e.lock().ok().and_then(|g| g.clone()))
     }
-    use std::os::fd::AsRawFd;
-    let f = std::fs::File::open(path).map_err(|e| pcap::Error::IoError(e.kind()))?;
-    let proc = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
-    Capture::from_file_with_precision(&proc, Precision::Nano).map(|c| (c, Some(f)))
 }
 
 /// Read `path`, call `on_frame` for every frame that passes `filter`. `on_progress` gets
@@ -156,9 +164,9 @@ pub fn read_with(
         s.add_copies(copies);
         return Ok(s);
     }
-    let (mut cap, _file) = open(path).map_err(|e| FileError::Open {
+    let (mut cap, feed) = open(path).map_err(|reason| FileError::Open {
         path: shown.clone(),
-        reason: open_reason(path, &e),
+        reason,
     })?;
     let dlt = cap.get_datalink();
     let link = LinkType::from_dlt(dlt.0).ok_or_else(|| FileError::LinkType {
@@ -218,6 +226,10 @@ pub fn read_with(
         }
     }
     s.add_copies(copies);
+    // A stream that could not be decompressed to its end shows as a truncated capture: say why.
+    if let Some(why) = feed.error() {
+        s.stopped_early = Some(why);
+    }
     on_progress(s.bytes);
     Ok(s)
 }
@@ -231,14 +243,8 @@ impl ReadSummary {
     }
 }
 
-/// libpcap's messages for a missing or non-capture file are terse; say what it means.
-fn open_reason(path: &Path, e: &pcap::Error) -> String {
-    if !path.exists() {
-        return "no such file".into();
-    }
-    if path.is_dir() {
-        return "is a directory, not a capture file".into();
-    }
+/// libpcap's message for a file whose first bytes are no capture it knows, said plainly.
+fn open_reason(e: &pcap::Error) -> String {
     let msg = e.to_string();
     if msg.contains("unknown file format") || msg.contains("bad dump file format") {
         // One line that says what is read and how to get there from anything else.

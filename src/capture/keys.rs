@@ -45,7 +45,10 @@ pub fn capture_keylog(path: &Path) -> KeyLog {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return k;
     }
-    let Ok(f) = std::fs::File::open(path) else { return k };
+    // A gzip or zstd capture is scanned decompressed, as libpcap reads it.
+    let Ok(f) = super::input::decompressed(path) else {
+        return k;
+    };
     if let Ok(blocks) = dsb::scan_tls_keylogs(std::io::BufReader::new(f)) {
         for b in blocks {
             k.add_text(&b);

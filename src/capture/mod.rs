@@ -7,6 +7,7 @@
 pub mod copies;
 pub mod extract;
 pub mod file;
+pub mod input;
 pub mod keys;
 pub mod netmon;
 pub mod netmon_read;

@@ -17,20 +17,118 @@ use rdpscope::pipeline;
 use rdpscope::record::ConnectionRecord;
 use rdpscope::report::{ecs, json, ocsf, prometheus, text, text_rollups};
 
+/// Where the evidence of one capture went, in one line: the directory and the names (the
+/// first few of many).
+fn written_line(input: &std::path::Path, dir: &std::path::Path, files: &[std::path::PathBuf]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = files
+        .iter()
+        .take(if files.len() > SHOWN { SHOWN - 2 } else { SHOWN })
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if files.len() > names.len() {
+        names.push(format!("and {} more", files.len() - names.len()));
+    }
+    let n = files.len();
+    format!(
+        "{}: {n} evidence file{} written to {}: {}",
+        input.display(),
+        if n == 1 { "" } else { "s" },
+        dir.display(),
+        names.join(", ")
+    )
+}
+
+/// A file's progress bar on stderr (hidden when stderr is not a terminal): against its size
+/// when that says how far reading is; standard input and compressed files show bytes read.
 fn progress_bar(path: &std::path::Path) -> ProgressBar {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let len = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && !rdpscope::capture::input::is_compressed(path))
+        .map(|m| m.len());
+    let template = match len {
+        Some(_) => "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        None => "{msg} {spinner} {bytes} read {bytes_per_sec}",
+    };
+    let bar = ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar.set_message(path.display().to_string());
     bar
 }
 
-/// The evidence file for a failed connection: `ID-CAUSE.pcap` in `dir`, or `ID-CAUSE.pcapng`
-/// carrying the connection's own TLS keys when they are known (only those, never the key log).
-fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, keys: &Keys) -> Wanted {
+/// Stdout under a progress bar: report lines are gathered and written whole lines at a time
+/// with the bar taken off the screen meanwhile (it is drawn again below them), so no bar is
+/// left in the scrollback and none is drawn in the middle of a line.
+struct UnderBar<W: Write> {
+    bar: ProgressBar,
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> UnderBar<W> {
+    const SIZE: usize = 64 * 1024;
+
+    fn new(inner: W) -> Self {
+        UnderBar {
+            bar: ProgressBar::hidden(),
+            inner,
+            buf: Vec::with_capacity(Self::SIZE),
+        }
+    }
+
+    /// Write the first `n` bytes held, under the bar.
+    fn put(&mut self, n: usize) -> io::Result<()> {
+        let (inner, buf) = (&mut self.inner, &self.buf);
+        let r = self.bar.suspend(|| {
+            inner
+                .write_all(buf.get(..n).unwrap_or(buf))
+                .and_then(|()| inner.flush())
+        });
+        self.buf.drain(..n.min(self.buf.len()));
+        r
+    }
+}
+
+impl<W: Write> Write for UnderBar<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::SIZE {
+            if let Some(nl) = self.buf.iter().rposition(|&b| b == b'\n') {
+                self.put(nl + 1)?;
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.put(self.buf.len())
+    }
+}
+
+/// What evidence file names start with for a capture: its name without the capture and
+/// compression extensions (`stdin` for `-`).
+fn evidence_stem(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        return "stdin".into();
+    }
+    let mut stem = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for ext in [".gz", ".zst", ".zstd", ".pcapng", ".pcap", ".cap"] {
+        if let Some(s) = stem.strip_suffix(ext).filter(|s| !s.is_empty()) {
+            stem = s.to_string();
+        }
+    }
+    stem
+}
+
+/// The evidence file for a failed connection: `STEM-START-ID-CAUSE.pcap` in `dir` (the
+/// capture's name and the connection's start time from the packets, so runs over other
+/// captures into the same directory never mix; the same capture gives the same names), or
+/// `.pcapng` carrying the connection's own TLS keys when they are known (only those, never
+/// the key log).
+fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, stem: &str, keys: &Keys) -> Wanted {
     let keylog = r
         .client_random
         .and_then(|cr| keys.get(&cr).map(|(_, s)| s.to_keylog_lines(&cr)))
@@ -41,8 +139,22 @@ fn evidence_for(r: &ConnectionRecord, dir: &std::path::Path, keys: &Keys) -> Wan
         server: r.server,
         tcp: r.transport == "tcp",
         frames: r.frames,
-        path: dir.join(format!("{:04}-{}.{ext}", r.id, r.cause())),
+        path: dir.join(format!("{stem}-{}-{:04}-{}.{ext}", r.start.compact(), r.id, r.cause())),
         keylog,
+    }
+}
+
+/// Nothing analyzed in a capture that has packets is most often the wrong port: say, for
+/// that file, how to name the right one.
+fn port_hint(a: &AnalyzeArgs, cfg: &rdpscope::config::Config, path: &std::path::Path) -> String {
+    let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
+    let ports = ports.join(", ");
+    let file = path.display();
+    match &a.analysis.filter {
+        None => format!(
+            "{file}: no packet to or from port {ports}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter"
+        ),
+        Some(f) => format!("{file}: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"),
     }
 }
 
@@ -55,7 +167,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("rdpscope: --redact: the evidence pcaps hold the original packets, names and all; only the report is redacted");
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = UnderBar::new(stdout.lock());
     let mut em = Emitter::new(&cfg, redactor);
     em.set_top(a.top);
     let mut groups = a.group_by.map(|g| {
@@ -69,6 +181,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut input_error = false;
     for path in &a.files {
         let bar = progress_bar(path);
+        out.bar = bar.clone();
         // The keys an evidence file may carry: this capture's own and the key log files'.
         let keys = match &a.write_evidence {
             Some(_) => Keys {
@@ -79,6 +192,7 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             None => Keys::default(),
         };
         let mut wanted = Vec::new();
+        let stem = evidence_stem(path);
         let mut write_error: Option<io::Error> = None;
         let result = pipeline::analyze_file_streaming(
             path,
@@ -114,11 +228,14 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 if let Some(dir) = a.write_evidence.as_deref().filter(|_| r.outcome == Outcome::Failed) {
-                    wanted.push(evidence_for(&r, dir, &keys));
+                    wanted.push(evidence_for(&r, dir, &stem, &keys));
                 }
             },
         );
+        // Gone for good once the file is read: nothing of it stays above the report.
+        let flushed = out.flush();
         bar.finish_and_clear();
+        flushed?;
         if let Some(e) = write_error {
             return Err(e.into());
         }
@@ -136,6 +253,9 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         };
         if let Some(f) = em.summary().files.last() {
+            if f.frames > 0 && f.frames_analyzed == 0 {
+                eprintln!("rdpscope: {}", port_hint(a, &cfg, path));
+            }
             if let Some(w) = &f.warning {
                 eprintln!(
                     "rdpscope: {}: reading stopped after frame {}: {w}; the report covers what was read",
@@ -155,8 +275,8 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         } else if let Some(dir) = &a.write_evidence {
             match extract::write(path, &wanted, dir) {
                 Ok(w) => {
-                    for p in &w.files {
-                        eprintln!("rdpscope: evidence written: {}", p.display());
+                    if !w.files.is_empty() {
+                        eprintln!("rdpscope: {}", written_line(path, dir, &w.files));
                     }
                     for (p, why) in &w.failed {
                         eprintln!("rdpscope: evidence not written: {}: {why} (removed)", p.display());
@@ -205,21 +325,6 @@ pub fn analyze(a: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    let read: Vec<&FileSummary> = summary.files.iter().filter(|f| f.error.is_none()).collect();
-    if !read.is_empty() && read.iter().all(|f| f.frames > 0 && f.frames_analyzed == 0) {
-        // Nothing to report is most often the wrong port: say how to name the right one.
-        let ports: Vec<String> = cfg.server_ports.iter().map(u16::to_string).collect();
-        let ports = ports.join(", ");
-        match &a.analysis.filter {
-            None => eprintln!(
-                "rdpscope: no packet to or from port {ports} in {}: if RDP runs on another port, or through a SOCKS or HTTP proxy, name that port with --port N (e.g. --port 1080), or give a --filter",
-                if read.len() == 1 { "the capture" } else { "the captures" }
-            ),
-            Some(f) => eprintln!(
-                "rdpscope: no packet passed --filter {f:?} on an RDP port ({ports}): name the port RDP uses with --port N"
-            ),
-        }
-    }
     Ok(if input_error {
         ExitCode::from(2)
     } else if summary.failed > 0 {

@@ -30,6 +30,20 @@ pub enum Command {
     Replay(ReplayArgs),
     /// List the interfaces rdpscope can capture on.
     Interfaces,
+    /// Print a shell completion script, e.g. `rdpscope completions bash >
+    /// /etc/bash_completion.d/rdpscope` (zsh: into a directory of $fpath as `_rdpscope`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `rdpscope man | man -l -`; with --dir, write one
+    /// page per command (rdpscope.1, rdpscope-analyze.1, ...) into DIR.
+    Man {
+        /// Write every page into this directory instead of printing rdpscope.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,37 +125,49 @@ fn finite_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
 pub struct AnalysisArgs {
     /// Also treat this TCP/UDP port as an RDP server port, a SOCKS/HTTP proxy's port that RDP
     /// goes through, or an RD Gateway's HTTPS port (443) (repeatable; 3389 always is).
+    ///
+    /// [default: 3389 only]
     #[arg(long = "port", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub ports: Vec<u16>,
     /// Replace the capture filter (BPF syntax). Use --port too if the server port is not 3389.
+    ///
+    /// [default: TCP and UDP on the RDP ports (3389 and --port) and 88 (Kerberos), VLAN-tagged or not]
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     /// Most TCP connections tracked at once; beyond it the least recently active are evicted.
-    #[arg(long, value_name = "N", value_parser = in_range::<usize>(MIN_FLOWS, 100_000_000))]
+    #[arg(long, value_name = "N", default_value = "100000", value_parser = in_range::<usize>(MIN_FLOWS, 100_000_000))]
     pub max_flows: Option<usize>,
-    /// Threads: 1 reads and analyzes on one thread, 2 reads on a second one meanwhile
-    /// (default: 2 when the machine has two cores or more). Results are the same.
+    /// Threads: 1 reads and analyzes on one thread, 2 reads on a second one meanwhile.
+    /// Results are the same.
+    ///
+    /// [default: 2 on a machine with two cores or more, else 1]
     #[arg(long, value_name = "N", value_parser = in_range::<usize>(1, 2))]
     pub threads: Option<usize>,
-    /// Most bytes buffered for reassembly over all connections (default 64 MiB); beyond it
-    /// the least recently active connections holding bytes are evicted.
-    #[arg(long, value_name = "BYTES", value_parser = in_range::<usize>(MIN_BUFFERED, 1 << 40))]
+    /// Most bytes buffered for reassembly over all connections (67108864 = 64 MiB); beyond
+    /// it the least recently active connections holding bytes are evicted.
+    #[arg(long, value_name = "BYTES", default_value = "67108864", value_parser = in_range::<usize>(MIN_BUFFERED, 1 << 40))]
     pub max_buffered_bytes: Option<usize>,
     /// Handshake or median RTT (ms) above which latency is reported.
-    #[arg(long, value_name = "MS", value_parser = finite_in(0.1, 600_000.0))]
+    #[arg(long, value_name = "MS", default_value = "150", value_parser = finite_in(0.1, 600_000.0))]
     pub high_latency_ms: Option<f64>,
     /// Replace user names, client names, certificate subjects and SNI with a keyed hash in
     /// every output. The key comes from --redact-key, else $RDPSCOPE_REDACT_KEY, else it is
     /// random for this run. Packets written to pcaps are not altered.
+    ///
+    /// [default: off: names are shown]
     #[arg(long)]
     pub redact: bool,
     /// File holding the key for --redact (the same key gives the same hashes across runs).
+    ///
+    /// [default: $RDPSCOPE_REDACT_KEY, else a random key for this run]
     #[arg(long, value_name = "FILE", requires = "redact")]
     pub redact_key: Option<PathBuf>,
     /// TLS key log (NSS format, as SSLKEYLOGFILE or FreeRDP /tls:secrets-file: write it):
     /// the connections it has keys for are decrypted, and CredSSP and the RDP connection
     /// sequence are read inside TLS (repeatable). Keys a pcapng capture carries in its
     /// Decryption Secrets Blocks are used without this. Keys never appear in any output.
+    ///
+    /// [default: none; a pcapng's own secrets are still used]
     #[arg(long = "keylog", value_name = "FILE")]
     pub keylogs: Vec<PathBuf>,
     /// The RDP server's certificate private key (RSA; PEM or DER, PKCS#1 or PKCS#8): sessions
@@ -250,7 +276,8 @@ impl AnalysisArgs {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Capture files to read.
+    /// Capture files to read: pcap or pcapng, also gzip- or zstd-compressed (told by their
+    /// content); `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -258,13 +285,21 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Print only these connections: `failed` (the summary still counts all).
+    ///
+    /// [default: every connection]
     #[arg(long, value_enum, value_name = "WHICH")]
     pub only: Option<Only>,
-    /// Write a pcap per failed connection (its own packets only) into DIR, named ID-CAUSE.pcap;
-    /// ID-CAUSE.pcapng carrying its own TLS keys (only those) when they are known.
+    /// Write a pcap per failed connection (its own packets only) into DIR, named
+    /// CAPTURE-START-ID-CAUSE.pcap (the capture's name, the connection's start time in UTC
+    /// from the packets), or .pcapng carrying its own TLS keys (only those) when they are
+    /// known. Where they went is said on stderr.
+    ///
+    /// [default: none written]
     #[arg(long, value_name = "DIR")]
     pub write_evidence: Option<PathBuf>,
     /// Leave the per-connection timeline out of the text report.
+    ///
+    /// [default: the timeline is printed]
     #[arg(long)]
     pub no_timeline: bool,
     /// Rows in each rollup of the summary (failures by server, by cause and server, clients,
@@ -299,9 +334,13 @@ pub struct LiveArgs {
     #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]
     pub format: LiveFormat,
     /// Also save every captured packet to this pcap file.
+    ///
+    /// [default: nothing saved]
     #[arg(long, value_name = "FILE")]
     pub write: Option<PathBuf>,
     /// Started as root: switch to this unprivileged user once the capture is open.
+    ///
+    /// [default: stay the same user, with every capability dropped]
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
     #[command(flatten)]
@@ -312,13 +351,16 @@ pub struct LiveArgs {
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// The capture file to replay.
+    /// The capture file to replay: pcap or pcapng, also gzip- or zstd-compressed; `-` reads
+    /// standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Play at this multiple of the original speed (gaps longer than 5 s are shortened to 5 s).
     #[arg(long, value_name = "X", default_value_t = 1.0, conflicts_with = "fast", value_parser = finite_in(0.001, 100_000.0))]
     pub speed: f64,
     /// As fast as possible.
+    ///
+    /// [default: off: at --speed]
     #[arg(long)]
     pub fast: bool,
     #[arg(long, value_enum, default_value_t = LiveFormat::Tui)]

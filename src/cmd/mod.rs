@@ -3,5 +3,6 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod docs;
 pub mod live;
 pub mod metrics;

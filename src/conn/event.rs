@@ -66,8 +66,12 @@ pub enum EventKind {
     McsConnectResponse {
         result: u8,
     },
-    RdpData {
-        len: usize,
+    /// An MCS PDU of the connection sequence by its T.125 name (Erect Domain, Attach User,
+    /// Channel Join), at its first frame; `times` counts it and its repeats (a Channel Join
+    /// per virtual channel).
+    McsStep {
+        what: &'static str,
+        times: u32,
     },
     RdpStep {
         what: &'static str,
@@ -181,7 +185,8 @@ impl EventKind {
             EventKind::McsConnectResponse { result } => {
                 format!("MCS Connect Response result={result}")
             }
-            EventKind::RdpData { len } => format!("RDP data ({len} B)"),
+            EventKind::McsStep { what, times: 1 } => format!("MCS {what}"),
+            EventKind::McsStep { what, times } => format!("MCS {what} (x{times})"),
             EventKind::RdpStep { what } => format!("RDP {what}"),
             EventKind::DisconnectUltimatum { reason } => format!(
                 "MCS Disconnect Provider Ultimatum ({})",

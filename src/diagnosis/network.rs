@@ -123,7 +123,7 @@ pub fn quality(ev: &Evidence<'_>, cfg: &Config, failed: bool, f: &mut Findings) 
                     side.name(),
                     side.other().name()
                 ),
-                Vec::new(),
+                t.retransmitted_frames.get(side.index()).cloned().unwrap_or_default(),
                 false,
                 None,
             );
@@ -136,7 +136,7 @@ pub fn quality(ev: &Evidence<'_>, cfg: &Config, failed: bool, f: &mut Findings) 
                 Phase::Tcp,
                 format!("the {} advertised a zero window {z} times", side.name()),
                 format!("the {} stopped reading its socket for a while", side.name()),
-                Vec::new(),
+                t.zero_window_frames.get(side.index()).cloned().unwrap_or_default(),
                 false,
                 None,
             );

@@ -63,6 +63,7 @@ fn socks(ev: &Evidence<'_>, p: &SocksFacts, f: &mut Findings) -> bool {
         }
         refused(
             f,
+            socks_case(v, code),
             format!(
                 "the {name} proxy could not open the tunnel to {target}: {} ({code})",
                 socks::reply_name(v, code)
@@ -120,6 +121,7 @@ fn http(ev: &Evidence<'_>, h: &HttpConnectFacts, f: &mut Findings) -> bool {
         Some((at, r)) => {
             refused(
                 f,
+                http_case(r.status),
                 format!(
                     "the HTTP proxy refused the CONNECT to {target}: {} {}",
                     r.status,
@@ -141,9 +143,32 @@ fn reason(r: &http_connect::Response) -> String {
     }
 }
 
-fn refused(f: &mut Findings, summary: String, frames: Vec<u64>) {
-    f.add(
+/// Which `proxy_refused` remedy fits a SOCKS reply (version, code): the catalogue's keys.
+fn socks_case(version: u8, code: u8) -> &'static str {
+    match (version, code) {
+        (4, _) => "proxy_refused",
+        (_, 2) => "proxy_refused:socks-forbidden",
+        (_, 5) => "proxy_refused:target-refused",
+        (_, 3 | 4 | 6) => "proxy_refused:unreachable",
+        (_, 7 | 8) => "proxy_refused:unsupported",
+        _ => "proxy_refused",
+    }
+}
+
+/// Which `proxy_refused` remedy fits an HTTP proxy's status.
+fn http_case(status: u16) -> &'static str {
+    match status {
+        403 | 405 => "proxy_refused:http-forbidden",
+        500 | 502 | 503 => "proxy_refused:target-refused",
+        504 => "proxy_refused:unreachable",
+        _ => "proxy_refused",
+    }
+}
+
+fn refused(f: &mut Findings, case: &str, summary: String, frames: Vec<u64>) {
+    f.add_keyed(
         "proxy_refused",
+        case,
         Severity::Error,
         Phase::Tcp,
         summary,
@@ -193,8 +218,9 @@ fn unanswered(ev: &Evidence<'_>, name: &str, (at, what): (At, String), f: &mut F
     let close = ev.closes.iter().find(|c| c.at.frame > at.frame).copied();
     let (summary, end) = match close {
         Some(c) if c.side == Side::Server => {
-            f.add(
+            f.add_keyed(
                 "proxy_refused",
+                "proxy_refused:closed",
                 Severity::Error,
                 Phase::Tcp,
                 format!("the {name} proxy closed the connection without answering {what}"),

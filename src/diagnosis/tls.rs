@@ -63,7 +63,13 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
                 Severity::Error,
                 Phase::Tls,
                 summary,
-                format!("evidence: a fatal protocol_version alert from the {}", a.side.name()),
+                match a.side {
+                    Side::Server => format!(
+                        "the server answered the ClientHello with a fatal protocol_version alert: it accepts none of the versions the client offers ({})",
+                        versions(&offered)
+                    ),
+                    Side::Client => "the client answered the ServerHello with a fatal protocol_version alert: it does not accept the version the server chose".into(),
+                },
                 frames,
                 false,
                 denied(a.side),
@@ -115,7 +121,7 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
                         versions(&offered)
                     ),
                     format!(
-                        "evidence: the ServerHello's version is not among the ClientHello's, and the client answered with a fatal {} alert",
+                        "the ServerHello's version is not among the ClientHello's, and the client answered with a fatal {} alert",
                         alert_name(desc)
                     ),
                     frames,

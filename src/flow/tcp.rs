@@ -65,6 +65,21 @@ pub struct TcpTracker {
     pub big_retransmissions: Vec<(Side, u32, u32, At)>,
     /// The highest acknowledgment number each side sent.
     pub highest_ack: [Option<u32>; 2],
+    /// Frames of the first retransmissions (SYNs included) and zero windows per side, so
+    /// the findings about them cite frames (bounded: [`MAX_CITED`]).
+    pub retransmitted_frames: [Vec<u64>; 2],
+    pub zero_window_frames: [Vec<u64>; 2],
+}
+
+/// Frames kept per side and kind of event to cite as evidence.
+pub const MAX_CITED: usize = 8;
+
+fn cite(frames: &mut [Vec<u64>; 2], side: Side, at: At) {
+    if let Some(v) = frames.get_mut(side.index()) {
+        if v.len() < MAX_CITED {
+            v.push(at.frame);
+        }
+    }
 }
 
 /// Segments this large are "full-size" for path-MTU reasoning (typical MSS is 1200–1460).
@@ -141,6 +156,7 @@ impl TcpTracker {
             if let Some(z) = self.zero_windows.get_mut(i) {
                 *z = z.saturating_add(1);
             }
+            cite(&mut self.zero_window_frames, side, at);
         }
         if h.ack_flag {
             self.on_ack(side, at, h.ack, out);
@@ -173,11 +189,15 @@ impl TcpTracker {
                 }
             }
             if let Some(r) = self.reasm.get_mut(i) {
+                let before = r.retransmissions;
                 let data_seq = if h.syn { h.seq.wrapping_add(1) } else { h.seq };
                 r.segment(data_seq, payload, max_pending, &mut |c| out(side, c));
                 r.cut_tail(data_seq.wrapping_add(payload.len() as u32), missing, &mut |c| {
                     out(side, c)
                 });
+                if r.retransmissions > before {
+                    cite(&mut self.retransmitted_frames, side, at);
+                }
             }
         }
         if h.fin {
@@ -198,6 +218,9 @@ impl TcpTracker {
         }
         if let Some(r) = self.reasm.get_mut(i) {
             r.on_syn(h.seq);
+        }
+        if (h.ack_flag && self.synack_count > 0) || (!h.ack_flag && self.syn_count > 0) {
+            cite(&mut self.retransmitted_frames, side, at);
         }
         if h.ack_flag {
             self.synack_count = self.synack_count.saturating_add(1);

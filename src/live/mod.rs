@@ -7,5 +7,5 @@ pub mod frames;
 pub mod snapshot;
 pub mod worker;
 
-pub use snapshot::{ConnView, Snapshot};
+pub use snapshot::{ConnView, ReplayPosition, Snapshot};
 pub use worker::{spawn, Command, Handle, Options, Source, MAX_OPEN_ROWS};

@@ -14,6 +14,16 @@ pub struct ConnView {
     pub rtt_ms: Vec<f64>,
 }
 
+/// Where a replay is: the capture time of its first packet and of the newest one handed to
+/// the analysis, and its speed (None: as fast as possible). What a file has instead of a
+/// packet rate and kernel drops.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReplayPosition {
+    pub first: Option<crate::ts::Ts>,
+    pub at: Option<crate::ts::Ts>,
+    pub speed: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Interface name or file path.
@@ -52,6 +62,8 @@ pub struct Snapshot {
     pub brute_force_sources: u64,
     /// The active detections, the most recent first (at most a few, for the header).
     pub attacks: Vec<crate::emit::spray::Detection>,
+    /// A replayed file's position and speed (None for an interface).
+    pub replay: Option<ReplayPosition>,
 }
 
 impl Snapshot {

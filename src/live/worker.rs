@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 
 use super::frames::FrameStore;
-use super::snapshot::{ConnView, Snapshot};
+use super::snapshot::{ConnView, ReplayPosition, Snapshot};
 use crate::analyzer::{Analyzer, Finished};
 use crate::capture::extract::Wanted;
 use crate::capture::{self, keys, live::Live, CaptureCounters, CaptureMsg, Filter};
@@ -104,14 +104,22 @@ impl Handle {
 /// Start the capture and analysis threads.
 pub fn spawn(opts: Options) -> Handle {
     let counters = Arc::new(CaptureCounters::default());
-    let (source_name, live) = match &opts.source {
-        Source::Interface { name, .. } => (name.clone(), true),
-        Source::File { path, .. } => (path.display().to_string(), false),
+    let (source_name, live, replay) = match &opts.source {
+        Source::Interface { name, .. } => (name.clone(), true, None),
+        Source::File { path, speed } => (
+            path.display().to_string(),
+            false,
+            Some(ReplayPosition {
+                speed: *speed,
+                ..ReplayPosition::default()
+            }),
+        ),
     };
     let shared = Arc::new(Shared {
         snapshot: Mutex::new(Arc::new(Snapshot {
             source: source_name.clone(),
             live,
+            replay,
             ..Default::default()
         })),
         counters: Arc::clone(&counters),
@@ -158,6 +166,7 @@ pub fn spawn(opts: Options) -> Handle {
             analyzer,
             keylogs,
             last_packet: None,
+            replay,
             cfg,
             emit,
             history: VecDeque::new(),
@@ -190,6 +199,8 @@ struct Worker {
     keylogs: Vec<keys::Follower>,
     /// The newest packet's capture time and when it was handled (wall clock).
     last_packet: Option<(Ts, Instant)>,
+    /// A replay's position in its file (first and newest packet times) and speed.
+    replay: Option<ReplayPosition>,
     cfg: Config,
     emit: Emitter,
     /// Finished connections, oldest first, with the time of their last packet.
@@ -221,6 +232,10 @@ impl Worker {
                         }
                         if let Some(f) = frames.last() {
                             self.last_packet = Some((f.ts, Instant::now()));
+                        }
+                        if let (Some(r), Some(first), Some(last)) = (&mut self.replay, frames.first(), frames.last()) {
+                            r.first.get_or_insert(first.ts);
+                            r.at = Some(last.ts);
                         }
                         let done = self.analyzer.take_ready(0);
                         self.retire(done);
@@ -382,6 +397,7 @@ impl Worker {
         };
         conns.sort_by_key(|v| v.record.id);
         let active = self.emit.attacks().active_sources();
+        let totals = self.emit.summary();
         let snap = Snapshot {
             source: self.source.clone(),
             live: self.live,
@@ -394,10 +410,10 @@ impl Worker {
             conns,
             open: n_open,
             open_listed: n_listed,
-            success: self.emit.summary().success,
-            failed: self.emit.summary().failed,
-            incomplete: self.emit.summary().incomplete,
-            failures_by_cause: self.emit.summary().failures_by_cause.clone(),
+            success: totals.success,
+            failed: totals.failed,
+            incomplete: totals.incomplete,
+            failures_by_cause: totals.failures_by_cause.clone(),
             ended,
             status: self.status.clone(),
             forgotten: self.forgotten,
@@ -405,6 +421,7 @@ impl Worker {
             write_errors: CaptureCounters::get(&c.write_errors),
             brute_force_sources: active.len() as u64,
             attacks: active.into_iter().take(3).cloned().collect(),
+            replay: self.replay,
         };
         if let Ok(mut s) = self.shared.snapshot.lock() {
             *s = Arc::new(snap);

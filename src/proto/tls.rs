@@ -84,6 +84,8 @@ pub struct ClientHello {
     pub sni: Option<String>,
     /// ALPN protocols offered (RFC 7301 §3.1), at most [`MAX_ALPN`], each cut to 32 bytes.
     pub alpn: Vec<String>,
+    /// JA4 fingerprint (`None` when the extensions could not be parsed).
+    pub ja4: Option<String>,
 }
 
 /// ALPN protocols kept from a ClientHello.
@@ -114,8 +116,6 @@ impl Alpn {
             Alpn::Other => "other",
         }
     }
-    /// JA4 fingerprint (`None` when the extensions could not be parsed).
-    pub ja4: Option<String>,
 }
 
 impl ClientHello {

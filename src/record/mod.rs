@@ -2,8 +2,8 @@
 //! connection and its diagnosis. Fields may be added; none may be renamed or dropped.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-pub mod gateway;
 pub mod derived;
+pub mod gateway;
 mod inside;
 mod proxy;
 pub mod redact;
@@ -450,6 +450,22 @@ impl ConnectionRecord {
             .iter()
             .find(|f| f.severity == crate::diagnosis::Severity::Error)
             .map_or("unexplained", |f| f.code)
+    }
+
+    /// How far the connection got, in words for reports: the phase, named more exactly where
+    /// the phase alone would mislead: a proxy exchange happens inside TCP (`socks5 proxy`,
+    /// `http proxy` when a proxy finding is the cause), and an RDP-UDP flow has no TCP
+    /// (`udp handshake` when it never got past it).
+    pub fn phase_label(&self) -> String {
+        if self.transport == "udp" && self.phase_reached == crate::diagnosis::Phase::Tcp {
+            return "udp handshake".into();
+        }
+        if let Some(p) = &self.proxy {
+            if self.phase_reached == crate::diagnosis::Phase::Tcp && self.cause().starts_with("proxy_") {
+                return format!("{} proxy", p.protocol);
+            }
+        }
+        self.phase_reached.name().into()
     }
 
     /// The record of a TCP connection and its diagnosis: a projection, nothing decided here.

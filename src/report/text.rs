@@ -55,7 +55,7 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
                 out,
                 "  {} at {}: {}{inferred}",
                 outcome_word(r.outcome),
-                r.phase_reached.name(),
+                r.phase_label(),
                 clean(&f.summary)
             )?;
             if !f.detail.is_empty() {
@@ -83,12 +83,7 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
                 writeln!(out, "    fix: {}", f.remedy)?;
             }
         }
-        None => writeln!(
-            out,
-            "  {} (reached {})",
-            outcome_word(r.outcome),
-            r.phase_reached.name()
-        )?,
+        None => writeln!(out, "  {} (reached {})", outcome_word(r.outcome), r.phase_label())?,
     }
     for f in r
         .findings
@@ -101,13 +96,12 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
             Severity::Info => "info",
         };
         let inferred = if f.inferred { " (inferred)" } else { "" };
-        writeln!(
-            out,
-            "  [{sev}] {}: {}{inferred}  frames {}",
-            f.code,
-            clean(&f.summary),
-            frames(f)
-        )?;
+        let cited = if f.frames.is_empty() {
+            String::new()
+        } else {
+            format!("  frames {}", frames(f))
+        };
+        writeln!(out, "  [{sev}] {}: {}{inferred}{cited}", f.code, clean(&f.summary))?;
         if f.severity == Severity::Warning && !f.remedy.is_empty() {
             writeln!(out, "      fix: {}", f.remedy)?;
         }
@@ -118,6 +112,14 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
     facts(out, r)?;
     if opt.timeline && !r.timeline.is_empty() {
         writeln!(out, "  timeline:")?;
+        // The frame before the event, in a column as wide as the largest: a long event
+        // cannot push it out of line.
+        let width = r
+            .timeline
+            .iter()
+            .map(|e| e.frame.to_string().len() + 1)
+            .max()
+            .unwrap_or(2);
         for e in &r.timeline {
             let arrow = match e.from {
                 Side::Client => "C -> S",
@@ -125,10 +127,10 @@ pub fn connection(out: &mut dyn Write, r: &ConnectionRecord, opt: &Options) -> i
             };
             writeln!(
                 out,
-                "    {:>11.3} ms  {arrow}  {:<60} #{}",
+                "    {:>11.3} ms  {:>width$}  {arrow}  {}",
                 e.t_ms,
-                clean(&e.event.describe()),
-                e.frame
+                format!("#{}", e.frame),
+                clean(&e.event.describe())
             )?;
         }
         if r.timeline_dropped > 0 {
@@ -251,10 +253,11 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
     let n = &r.negotiation;
     let mut line = Vec::new();
     if let Some(c) = &r.cookie {
-        line.push(format!("cookie {c:?}"));
+        // Quoted, as on the wire: `FTBCO\A70` is one backslash, written as in the timeline.
+        line.push(format!("cookie \"{}\"", clean(c)));
     }
     if let Some(t) = &r.routing_token {
-        line.push(format!("routing token {t:?}"));
+        line.push(format!("routing token \"{}\"", clean(t)));
     }
     match &n.requested {
         Some(p) => line.push(format!("requested {}", p.names().join("|"))),
@@ -287,7 +290,10 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         if let Some(sni) = &t.sni {
             s.push(format!("SNI {}", clean(sni)));
         }
-        writeln!(out, "  tls: {}", s.join(", "))?;
+        // A server that selected TLS may see no ClientHello at all: then there is nothing to say.
+        if !s.is_empty() {
+            writeln!(out, "  tls: {}", s.join(", "))?;
+        }
         for a in &t.alerts {
             let who = a.from.name();
             match (a.level, a.description) {
@@ -329,7 +335,7 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
             v.push(format!("{c} certificate"));
         }
         if let Some(n) = &s.client_name {
-            v.push(format!("client {n:?}"));
+            v.push(format!("client \"{}\"", clean(n)));
         }
         if let Some(b) = s.client_build {
             v.push(format!("build {b}"));
@@ -380,23 +386,52 @@ fn facts(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
         )?;
     }
     if let Some(u) = &r.udp {
+        // A flow seen from its middle: no handshake to count, only what went each way.
+        let handshake = if r.midstream && u.syns == 0 && u.syn_ack_frame.is_none() {
+            "handshake before the capture began".to_string()
+        } else {
+            format!(
+                "{} SYN, {}",
+                u.syns,
+                u.syn_ack_frame.map_or("no SYN+ACK".into(), |f| format!("SYN+ACK #{f}"))
+            )
+        };
         writeln!(
             out,
-            "  rdp-udp: {} SYN, {}",
-            u.syns,
-            u.syn_ack_frame.map_or("no SYN+ACK".into(), |f| format!("SYN+ACK #{f}"))
+            "  rdp-udp: {handshake}, datagrams client {} / server {}",
+            u.datagrams.client, u.datagrams.server
         )?;
     }
     if r.midstream {
         writeln!(out, "  note: the capture began after this connection started")?;
     }
     if r.open_at_end {
-        writeln!(out, "  note: still open when the capture ended")?;
+        writeln!(out, "  note: {}", open_at_end(r))?;
     }
     for a in &r.anomalies {
         writeln!(out, "  anomaly #{}: {}", a.frame, a.what)?;
     }
     Ok(())
+}
+
+/// What was still open when the capture ended: the whole connection, or one side of it
+/// when the other had closed (a FIN beside "still open" reads as a contradiction).
+fn open_at_end(r: &ConnectionRecord) -> String {
+    let fin = |side: Side| {
+        r.tcp
+            .as_ref()
+            .and_then(|t| t.fin.iter().find(|c| c.side == side))
+            .map(|c| c.frame)
+    };
+    match (fin(Side::Client), fin(Side::Server)) {
+        (Some(f), None) => format!(
+            "half open when the capture ended: the client closed its side (FIN #{f}), the server never closed its own"
+        ),
+        (None, Some(f)) => format!(
+            "half open when the capture ended: the server closed its side (FIN #{f}), the client never closed its own"
+        ),
+        _ => "still open when the capture ended".into(),
+    }
 }
 
 fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io::Result<()> {
@@ -409,8 +444,8 @@ fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io:
         } else {
             clean(&c.issuer)
         },
-        c.not_before,
-        c.not_after,
+        crate::ts::readable_rfc3339(&c.not_before),
+        crate::ts::readable_rfc3339(&c.not_after),
         if c.valid_at_capture { "valid" } else { "NOT valid" },
         if c.san.is_empty() {
             String::new()
@@ -422,11 +457,43 @@ fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io:
     )
 }
 
+/// What the frames of a file that were not analyzed were, e.g. `; not analyzed: 6 on other
+/// ports`, or nothing when every frame was.
+fn not_analyzed(f: &crate::emit::summary::FileSummary) -> String {
+    let st = &f.stats;
+    let outside = f.frames.saturating_sub(st.frames);
+    let rest = st
+        .frames
+        .saturating_sub(st.frames_analyzed)
+        .saturating_sub(st.undecodable);
+    let mut parts = Vec::new();
+    if outside > 0 {
+        parts.push(format!("{outside} not on an RDP port"));
+    }
+    if st.undecodable > 0 {
+        parts.push(format!("{} undecodable", st.undecodable));
+    }
+    if rest > 0 {
+        parts.push(format!(
+            "{rest} Kerberos (port 88, read for KDC errors) or let through by --filter"
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; not analyzed: {}", parts.join(", "))
+    }
+}
+
 pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     writeln!(
         out,
-        "Summary: {} connections: {} succeeded, {} failed, {} incomplete",
-        s.connections, s.success, s.failed, s.incomplete
+        "Summary: {} connection{}: {} succeeded, {} failed, {} incomplete",
+        s.connections,
+        if s.connections == 1 { "" } else { "s" },
+        s.success,
+        s.failed,
+        s.incomplete
     )?;
     if !s.failures_by_cause.is_empty() {
         writeln!(out, "  failures by cause:")?;
@@ -460,6 +527,7 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     }
     for f in &s.files {
         let mut line = format!("  {}: {} frames, {} analyzed", f.file, f.frames, f.frames_analyzed);
+        line.push_str(&not_analyzed(f));
         if f.stats.evicted > 0 {
             line.push_str(&format!(", {} flows evicted (flow table full)", f.stats.evicted));
             if f.stats.evicted_for_memory > 0 {

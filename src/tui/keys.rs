@@ -72,13 +72,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: "Enter Tab",
         codes: &[KeyCode::Enter, KeyCode::Tab, KeyCode::BackTab],
         action: Action::ToggleFocus,
-        help: "switch between the table and the detail pane",
+        help: "next pane: table, detail, handshake ladder (on narrow screens)",
     },
     Binding {
         keys: "/",
         codes: &[KeyCode::Char('/')],
         action: Action::StartFilter,
-        help: "filter: text in client, server, user or cause (Enter keeps, Esc clears)",
+        help: "filter on client, server, user or cause (Enter keeps, Esc clears)",
     },
     Binding {
         keys: "f",

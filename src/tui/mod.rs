@@ -42,7 +42,11 @@ pub fn run(handle: &Handle, stop: &Arc<AtomicBool>) -> io::Result<()> {
 }
 
 fn ui_loop(terminal: &mut ratatui::DefaultTerminal, handle: &Handle, stop: &Arc<AtomicBool>) -> io::Result<()> {
-    let mut st = UiState::default();
+    let mut st = UiState {
+        // https://no-color.org: set and not empty.
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ..UiState::default()
+    };
     // Redraw only when the snapshot or the view changed: an idle TUI costs nothing.
     let mut drawn: Option<Arc<crate::live::Snapshot>> = None;
     let mut dirty = true;

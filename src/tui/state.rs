@@ -17,6 +17,15 @@ pub enum Focus {
     Detail,
 }
 
+/// What the detail pane shows where the ladder does not fit beside the findings (narrow
+/// terminals): the verdict, findings and fix, or the handshake ladder; Tab goes from one
+/// to the next, so the ladder is one key away instead of below the fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailView {
+    Findings,
+    Ladder,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
     Start,
@@ -92,6 +101,11 @@ pub struct UiState {
     /// Rows that fit in the table (set by the renderer, used for paging).
     pub page: usize,
     pub message: Option<String>,
+    pub view: DetailView,
+    /// The ladder has its own view (set by the renderer: it does not fit beside the findings).
+    pub narrow: bool,
+    /// No colours at all ($NO_COLOR): focus and state are shown by markers and text only.
+    pub no_color: bool,
 }
 
 impl Default for UiState {
@@ -109,6 +123,9 @@ impl Default for UiState {
             help: false,
             page: 10,
             message: None,
+            view: DetailView::Findings,
+            narrow: true,
+            no_color: false,
         }
     }
 }
@@ -251,11 +268,13 @@ impl UiState {
             (Action::PageDown, Focus::Detail) => self.detail_scroll = self.detail_scroll.saturating_add(10),
             (Action::Top, Focus::Detail) => self.detail_scroll = 0,
             (Action::Bottom, Focus::Detail) => self.detail_scroll = u16::MAX / 2,
+            // Table → findings → ladder (narrow) → table; wide: table ↔ detail.
             (Action::ToggleFocus, _) => {
-                self.focus = if self.focus == Focus::Table {
-                    Focus::Detail
-                } else {
-                    Focus::Table
+                self.detail_scroll = 0;
+                (self.focus, self.view) = match (self.focus, self.view) {
+                    (Focus::Table, _) => (Focus::Detail, DetailView::Findings),
+                    (Focus::Detail, DetailView::Findings) if self.narrow => (Focus::Detail, DetailView::Ladder),
+                    (Focus::Detail, _) => (Focus::Table, DetailView::Findings),
                 };
             }
             (Action::StartFilter, _) => self.editing_filter = true,

@@ -148,3 +148,59 @@ pub fn tshark_pairs(capture: &Path, opts: &[String], filter: &str, field: &str) 
         })
         .collect()
 }
+
+/// A capture of `n` refused attempts (SYN, RST), each from its own client port.
+pub fn refused_attempts(path: &std::path::Path, n: u16) {
+    use etherparse::PacketBuilder;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xA1B2C3D4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for k in 0..n {
+        let t = 1_700_000_000u32 + u32::from(k);
+        let port = 40_000 + k;
+        for (from_client, usec) in [(true, 0u32), (false, 300)] {
+            let b = if from_client {
+                PacketBuilder::ethernet2([2; 6], [4; 6])
+                    .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+                    .tcp(port, 3389, 1000, 64_240)
+                    .syn()
+            } else {
+                PacketBuilder::ethernet2([4; 6], [2; 6])
+                    .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                    .tcp(3389, port, 0, 0)
+                    .rst()
+                    .ack(1001)
+            };
+            let mut f = Vec::new();
+            b.write(&mut f, &[]).unwrap();
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&usec.to_le_bytes());
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(&f);
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// The records of fixtures/lab/success-nla.pcap decrypted with its key log (NLA read inside TLS).
+pub fn decrypted_success_nla() -> Vec<rdpscope::record::ConnectionRecord> {
+    let lab = root().join("fixtures/lab");
+    let cfg = Config {
+        keylogs: vec![lab.join("success-nla.keys")],
+        ..Config::default()
+    };
+    pipeline::analyze_file(
+        &lab.join("success-nla.pcap"),
+        &Filter::Ports(vec![3389]),
+        &cfg,
+        1,
+        &mut |_| {},
+    )
+    .unwrap()
+    .records
+}

@@ -12,8 +12,6 @@ use crate::proto::mcs::domain::{self as mcs_domain, DomainPdu};
 use crate::proto::mcs::{self, ServerCertificate};
 use crate::proto::x224::{self, Negotiation, Tpdu};
 
-/// Cleartext PDUs after the MCS exchange recorded as plain "RDP data" events.
-const RDP_PDUS_TO_NOTE: u32 = 2;
 /// Once the session has started, parsing stops after this many cleartext PDUs.
 const MAX_RDP_PDUS: u32 = 64;
 
@@ -150,14 +148,29 @@ impl StreamDecoder {
                     None
                 }
             }
+            // Erect Domain, Attach User, Channel Join: named; data without a known security
+            // header says nothing to an admin and is left out of the timeline.
+            Ok(DomainPdu::Other(choice)) => match mcs_domain::domain_pdu_name(choice) {
+                // One line per kind and side: a Channel Join per virtual channel is counted.
+                Some(what) => {
+                    let seen = ctx.timeline.events.iter_mut().find_map(|e| match &mut e.kind {
+                        EventKind::McsStep { what: w, times } if e.side == side && *w == what => Some(times),
+                        _ => None,
+                    });
+                    match seen {
+                        Some(times) => {
+                            *times = times.saturating_add(1);
+                            None
+                        }
+                        None => Some(EventKind::McsStep { what, times: 1 }),
+                    }
+                }
+                None => None,
+            },
             _ => None,
         };
-        match kind {
-            Some(k) => ctx.event(at, side, k),
-            None if *side.of(&ctx.facts.rdp_pdus) <= RDP_PDUS_TO_NOTE => {
-                ctx.event(at, side, EventKind::RdpData { len: d.len() })
-            }
-            None => {}
+        if let Some(k) = kind {
+            ctx.event(at, side, k);
         }
         if ctx.facts.session_start.is_some()
             && ctx.facts.rdp_pdus.iter().fold(0u32, |a, b| a.saturating_add(*b)) > MAX_RDP_PDUS

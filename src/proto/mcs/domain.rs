@@ -72,6 +72,19 @@ pub fn parse(i: &[u8]) -> ParseResult<DomainPdu> {
     }
 }
 
+/// The name of a DomainMCSPDU choice of the connection sequence (T.125 section 11, the
+/// choices MS-RDPBCGR 2.2.1.5-2.2.1.9 use), or None for one it does not use.
+pub fn domain_pdu_name(choice: u8) -> Option<&'static str> {
+    Some(match choice {
+        1 => "Erect Domain Request",
+        10 => "Attach User Request",
+        11 => "Attach User Confirm",
+        14 => "Channel Join Request",
+        15 => "Channel Join Confirm",
+        _ => return None,
+    })
+}
+
 pub fn ultimatum_reason_name(reason: u8) -> &'static str {
     match reason {
         0 => "domain disconnected",

@@ -22,7 +22,11 @@ pub fn lines(v: &ConnView) -> Vec<Line<'static>> {
                 super::clean(&c.issuer),
                 if c.self_signed { " (self-signed)" } else { "" }
             )));
-            out.push(Line::raw(format!("valid     {} → {}", c.not_before, c.not_after)));
+            out.push(Line::raw(format!(
+                "valid     {} → {}",
+                crate::ts::readable_rfc3339(&c.not_before),
+                crate::ts::readable_rfc3339(&c.not_after)
+            )));
             out.push(Line::raw(format!(
                 "          {} at capture time",
                 if c.valid_at_capture { "valid" } else { "NOT VALID" }

@@ -9,23 +9,32 @@ use ratatui::Frame;
 use crate::tui::keys::BINDINGS;
 
 pub fn render(f: &mut Frame<'_>, area: Rect) {
-    let mut lines: Vec<Line<'_>> = BINDINGS
+    // Long descriptions go on under themselves, not off the edge.
+    let w = usize::from(area.width.saturating_sub(2));
+    let mut lines: Vec<Line<'static>> = BINDINGS
         .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {:<10}", b.keys),
-                    Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(b.help),
-            ])
+        .flat_map(|b| {
+            super::text::wrap(
+                &[
+                    Span::styled(
+                        format!(" {:<10}", b.keys),
+                        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(b.help),
+                ],
+                w,
+                11,
+            )
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::raw(
-        " Mouse wheel scrolls; Ctrl-C quits. Failed rows are red; the detail",
+    lines.extend(super::text::wrap(
+        &[Span::raw(
+            " Mouse wheel scrolls; Ctrl-C quits. Failed rows are red, and the pane with the focus has a ▶ and a thick border. The detail pane explains the cause with frame numbers and the fix.",
+        )],
+        w,
+        1,
     ));
-    lines.push(Line::raw(" pane explains the cause with frame numbers and the fix."));
     f.render_widget(Clear, area);
     f.render_widget(
         Paragraph::new(lines).block(

@@ -27,12 +27,17 @@ pub fn lines(v: &ConnView, w: u16) -> Vec<Line<'static>> {
     )];
     let mut prev = 0.0;
     for e in &r.timeline {
+        // A label longer than the arrow goes on under it, broken between words: never cut.
         let label = super::clean(&e.event.describe());
-        let label: String = label.chars().take(arrow_w.saturating_sub(4)).collect();
-        let pad = arrow_w.saturating_sub(label.chars().count() + 3);
+        let pieces: Vec<String> = super::text::wrap(&[Span::raw(label)], arrow_w.saturating_sub(4), 0)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let first = pieces.first().cloned().unwrap_or_default();
+        let pad = arrow_w.saturating_sub(first.chars().count() + 3);
         let (arrow, color) = match e.from {
-            Side::Client => (format!("─{label} {}▶", "─".repeat(pad)), Color::White),
-            Side::Server => (format!("◀{} {label}─", "─".repeat(pad)), Color::LightBlue),
+            Side::Client => (format!("─{first} {}▶", "─".repeat(pad)), Color::White),
+            Side::Server => (format!("◀{} {first}─", "─".repeat(pad)), Color::LightBlue),
         };
         let color = if e.event.is_trouble() { Color::LightRed } else { color };
         out.push(Line::from(vec![
@@ -44,6 +49,14 @@ pub fn lines(v: &ConnView, w: u16) -> Vec<Line<'static>> {
             )),
             Span::styled(arrow, Style::default().fg(color)),
         ]));
+        for more in pieces.iter().skip(1) {
+            // Under the label: right-aligned like it for the server's arrows.
+            let text = match e.from {
+                Side::Client => format!("{:28} {more}", ""),
+                Side::Server => format!("{:28}{more:>w$}", "", w = arrow_w.saturating_sub(1)),
+            };
+            out.push(Line::styled(text, Style::default().fg(color)));
+        }
         prev = e.t_ms;
     }
     if r.timeline_dropped > 0 {

@@ -10,9 +10,11 @@ mod ladder;
 mod rtt;
 mod status;
 mod table;
+pub mod text;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
 use super::state::UiState;
@@ -27,6 +29,8 @@ pub fn draw(f: &mut Frame<'_>, snap: &Snapshot, st: &mut UiState) {
         Constraint::Length(1),
     ])
     .areas(area);
+    // The ladder gets its own view where it does not fit beside the findings.
+    st.narrow = detail_area.width < detail::WIDE;
     header::render(f, header_area, snap, st);
     let rows = st.rows(snap);
     st.page = usize::from(table_area.height.saturating_sub(3)).max(1);
@@ -37,6 +41,28 @@ pub fn draw(f: &mut Frame<'_>, snap: &Snapshot, st: &mut UiState) {
     if st.help {
         help::render(f, centered(area, 72, 24));
     }
+    if st.no_color {
+        // $NO_COLOR: every colour off; bold, reverse and the focus markers remain.
+        for cell in f.buffer_mut().content.iter_mut() {
+            cell.set_fg(Color::Reset).set_bg(Color::Reset);
+        }
+    }
+}
+
+/// A bordered pane. The one with the focus says so three ways: a "▶" before its title, a
+/// thick border, and the border's colour, so it shows without colour too (NO_COLOR,
+/// monochrome terminals, colour-blind users).
+pub(crate) fn pane(title: &str, focused: bool) -> Block<'static> {
+    let (title, kind) = if focused {
+        (format!("▶{title}"), BorderType::Thick)
+    } else {
+        (title.to_string(), BorderType::Plain)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(kind)
+        .title(title)
+        .border_style(focused_border(focused))
 }
 
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
