@@ -66,6 +66,9 @@ fn the_defaults_shown_are_the_ones_used() {
     assert_eq!(default("--max-buffered-bytes"), c.max_buffered_bytes.to_string());
     assert_eq!(default("--high-latency-ms").parse::<f64>().unwrap(), c.high_latency_ms);
     assert_eq!(default("--format"), "text");
+    assert_eq!(default("--brute-force"), c.brute_force_attempts.to_string());
+    assert_eq!(default("--spray-users"), c.spray_users.to_string());
+    assert_eq!(default("--attack-window"), c.attack_window_secs.to_string());
     assert!(help.contains("`-` reads standard input"), "{help}");
 }
 

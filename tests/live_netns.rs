@@ -226,10 +226,11 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
 }
 
 /// An HTTP GET inside namespace `ns` (bash's /dev/tcp: the namespace's loopback is not the
-/// test's); the body, or "" while nothing listens.
+/// test's); the body, or "" while nothing listens. The path is printf's argument, not its
+/// format: `%20` in a query would be a conversion.
 fn get_in(ns: &str, port: u16, path: &str) -> String {
     let script =
-        format!("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3");
+        format!("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET %s HTTP/1.0\\r\\n\\r\\n' '{path}' >&3 && cat <&3");
     let out = Command::new("ip")
         .args(["netns", "exec", ns, "bash", "-c", &script])
         .stderr(Stdio::null())

@@ -115,7 +115,10 @@ fn truncated_header() {
 
 #[test]
 fn unsupported_link_type() {
-    unreadable("unsupported-linktype.pcap", "unsupported link type IEEE802_11 (105)");
+    unreadable(
+        "unsupported-linktype.pcap",
+        "unsupported link type IEEE802_11_RADIO (127)",
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::ts::Ts;
 pub enum FileError {
     #[error("{path}: {reason}")]
     Open { path: String, reason: String },
-    #[error("{path}: unsupported link type {name} ({dlt}); rdpscope reads Ethernet, Linux cooked (SLL/SLL2), BSD loopback and raw IP")]
+    #[error("{path}: unsupported link type {name} ({dlt}); rdpscope reads Ethernet, 802.11 (no radiotap), Linux cooked (SLL/SLL2), BSD loopback and raw IP")]
     LinkType { path: String, dlt: i32, name: String },
     #[error("{path}: bad capture filter {filter:?}: {reason}")]
     Filter {

@@ -174,17 +174,25 @@ pub struct AnalysisArgs {
     /// with an RSA key exchange (TLS_RSA_WITH_*, as Windows servers still negotiate) are
     /// decrypted without a key log (repeatable). ECDHE sessions cannot be: they need a key
     /// log. The key never appears in any output.
+    ///
+    /// [default: none]
     #[arg(long = "server-key", value_name = "FILE")]
     pub server_keys: Vec<PathBuf>,
     /// Failed NLA, logon or negotiation attempts from one client address within
-    /// --attack-window that are reported as a brute force (default 20).
+    /// --attack-window that are reported as a brute force.
+    ///
+    /// [default: 20]
     #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 1_000_000))]
     pub brute_force: Option<usize>,
     /// Distinct user names failing from one client address within --attack-window that are
-    /// reported as password spraying (default 10).
+    /// reported as password spraying.
+    ///
+    /// [default: 10]
     #[arg(long, value_name = "N", value_parser = in_range::<usize>(2, 10_000))]
     pub spray_users: Option<usize>,
-    /// The window of --brute-force and --spray-users, in seconds of capture time (default 300).
+    /// The window of --brute-force and --spray-users, in seconds of capture time.
+    ///
+    /// [default: 300]
     #[arg(long, value_name = "SECS", value_parser = in_range::<u32>(1, 604_800))]
     pub attack_window: Option<u32>,
 }
@@ -308,6 +316,8 @@ pub struct AnalyzeArgs {
     pub top: usize,
     /// Instead of a report per connection, one line per server, client or cause (text),
     /// the N (--top) with the most connections; with --only failed, failed ones only.
+    ///
+    /// [default: a report per connection]
     #[arg(long, value_enum, value_name = "BY")]
     pub group_by: Option<GroupByArg>,
 }
@@ -318,6 +328,8 @@ pub struct MetricsArgs {
     /// Serve Prometheus metrics on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9839); nothing
     /// else is served on that port. No address or user name is a label unless
     /// --metrics-servers is given.
+    ///
+    /// [default: no metrics served]
     #[arg(long = "metrics", value_name = "ADDR:PORT")]
     pub listen: Option<String>,
     /// Add per-server counters with a `server` label for the N busiest servers (the rest are

@@ -131,6 +131,17 @@ impl Decryptor {
         side.of(&self.dirs).stopped().is_some()
     }
 
+    /// Records in the facts that `side` was refused before any record (no facts yet).
+    pub fn note_refused(&self, side: Side, facts: &mut Option<DecryptionFacts>) {
+        if let (None, Some(stop)) = (facts.as_ref(), side.of(&self.dirs).stopped()) {
+            *facts = Some(DecryptionFacts {
+                keys: self.source,
+                records: [0, 0],
+                stopped: Some((side, stop.kind())),
+            });
+        }
+    }
+
     /// Open one record of `side`; the decryption facts count it or note why it failed.
     pub fn open(&mut self, side: Side, at: At, ct: u8, version: u16, body: &[u8], ctx: &mut Ctx<'_>) -> Option<Plain> {
         let dir = side.of_mut(&mut self.dirs);

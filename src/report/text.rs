@@ -461,7 +461,14 @@ fn certificate(out: &mut dyn Write, c: &crate::record::CertificateRecord) -> io:
 /// ports`, or nothing when every frame was.
 fn not_analyzed(f: &crate::emit::summary::FileSummary) -> String {
     let st = &f.stats;
-    let outside = f.frames.saturating_sub(st.frames);
+    // Copies, NetMon metadata records and frames of an unsupported media type are named
+    // after this part of the line, not counted here again.
+    let outside = f
+        .frames
+        .saturating_sub(st.frames)
+        .saturating_sub(st.component_copies)
+        .saturating_sub(st.metadata_records)
+        .saturating_sub(st.unsupported_link_frames);
     let rest = st
         .frames
         .saturating_sub(st.frames_analyzed)
