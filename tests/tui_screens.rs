@@ -211,9 +211,35 @@ fn header_shows_an_active_brute_force_80x24() {
     let snap = Arc::new(snap);
     let text = screen(&snap, &mut UiState::default(), 80, 24);
     let header = text.lines().nth(1).unwrap_or_default();
+    // The brute force comes first; the counts follow without their label, and nothing is
+    // cut at 80 columns (the causes give way whole).
     assert!(
-        header.starts_with("\" BRUTE FORCE 10.99.0.2: 3 failures │ connections:"),
+        header.starts_with("\" BRUTE FORCE 10.99.0.2: 3 failures │ 0 open  1 ok  7 failed"),
         "{header}"
     );
+    assert!(!header.contains("ca\""), "{header}");
     insta::assert_snapshot!(text);
+}
+
+/// A live run whose --write pcap lost packets (full disk) says so in the header, in red,
+/// at 120 and at 80 columns (issue 13).
+#[test]
+fn header_shows_write_errors_of_a_live_run() {
+    let mut snap = (*snapshot()).clone();
+    snap.live = true;
+    snap.write_errors = 3;
+    let snap = Arc::new(snap);
+    for w in [120, 80] {
+        let text = screen(&snap, &mut UiState::default(), w, 24);
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.contains("3 write errors"), "{w}: {header}");
+    }
+    snap_without_errors_says_nothing();
+}
+
+fn snap_without_errors_says_nothing() {
+    let mut snap = (*snapshot()).clone();
+    snap.live = true;
+    let text = screen(&Arc::new(snap), &mut UiState::default(), 120, 24);
+    assert!(!text.contains("write errors"), "{text}");
 }

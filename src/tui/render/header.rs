@@ -45,7 +45,14 @@ fn details(s: &Snapshot) -> Vec<Vec<Span<'static>>> {
             (format!("│ {:.0} pkt/s │ ", s.pps), shortest),
         ]
         .into_iter()
-        .map(|(a, b)| vec![Span::raw(a), Span::styled(b, style)])
+        .map(|(a, b)| {
+            let mut v = vec![Span::raw(a), Span::styled(b, style)];
+            // --write could not keep up (disk full): the pcap is missing packets.
+            if s.write_errors > 0 {
+                v.push(Span::styled(format!(" │ {} write errors", s.write_errors), red));
+            }
+            v
+        })
         .collect()
     } else {
         let pos = s.replay.map(position).unwrap_or_default();
@@ -151,7 +158,9 @@ fn line2(s: &Snapshot, w: usize) -> Line<'static> {
         Span::raw(format!("  {} incomplete", s.incomplete)),
     ];
     // An active brute force or spraying comes first, so a narrow terminal shows it whole.
+    let mut counts_at = 0;
     if let Some(d) = s.attacks.first() {
+        counts_at = 1;
         let more = s.brute_force_sources.saturating_sub(1);
         let what = if d.code == "password_spray" {
             "SPRAYING"
@@ -180,7 +189,7 @@ fn line2(s: &Snapshot, w: usize) -> Line<'static> {
     let mut label = " │ causes: ";
     if width(&spans) + label.len() + 20 > w {
         // Room for the causes: the counts without their label.
-        spans[0] = Span::raw(" ");
+        spans[counts_at] = Span::raw(" ");
         label = " │ ";
     }
     let mut shown: Vec<String> = Vec::new();
@@ -211,7 +220,10 @@ fn line2(s: &Snapshot, w: usize) -> Line<'static> {
             format!(", +{hidden} more")
         });
     }
-    spans.push(Span::raw(format!("{label}{t}")));
+    // Not even the count of causes fits (a brute-force line takes the room): leave them out.
+    if width(&spans) + label.len() + t.chars().count() <= w {
+        spans.push(Span::raw(format!("{label}{t}")));
+    }
     Line::from(spans)
 }
 
