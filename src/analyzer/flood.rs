@@ -2,7 +2,7 @@
 //! small entry until the server answers, and when one server has more such entries than a
 //! flood threshold, its unanswered attempts are summarised instead of reported one by one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -134,6 +134,10 @@ pub(super) struct Floods {
     /// The latest flood of each server that had one.
     pub(super) latest: FastMap<Endpoint, usize>,
     pub(super) sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
+    /// Keys of the unanswered attempts held per flooded server, oldest first: the ones to
+    /// summarise when more than [`FLOOD_HELD_PER_SERVER`] wait, found without scanning the
+    /// table. A key whose entry has gone another way (answered, swept) is skipped when met.
+    pub(super) held: FastMap<Endpoint, VecDeque<FlowKey>>,
 }
 
 /// The flood bookkeeping of the engine: half-open entries per server, and their summaries.
@@ -167,18 +171,38 @@ impl Analyzer {
             syns: [(at, h.mss); HALF_OPEN_SYNS],
             n: 1,
         };
-        if id.is_none() && count > FLOOD_HELD_PER_SERVER {
-            // Enough held to catch the answers that come: summarise the oldest quarter now.
-            let victims = self.tcp.remove_oldest(
-                FLOOD_HELD_PER_SERVER as usize / 4,
-                |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none() && h.server == server),
-            );
-            self.retire_evicted(victims);
+        if id.is_none() {
+            if count > FLOOD_HELD_PER_SERVER {
+                // Enough held to catch the answers that come: summarise the oldest quarter now.
+                self.summarise_oldest_held(server, FLOOD_HELD_PER_SERVER as usize / 4);
+            }
+            self.floods.held.entry(server).or_default().push_back(key);
         }
         self.make_room();
         let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho)));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
+    }
+
+    /// Summarise the `n` oldest unanswered attempts held for flooded `server` (first SYN
+    /// order), dropping keys whose entries went another way.
+    fn summarise_oldest_held(&mut self, server: Endpoint, n: usize) {
+        let Some(keys) = self.floods.held.get_mut(&server) else {
+            return;
+        };
+        let mut victims = Vec::with_capacity(n);
+        while victims.len() < n {
+            let Some(k) = keys.pop_front() else { break };
+            victims.extend(self.tcp.remove_if(
+                k,
+                |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none() && h.server == server),
+            ));
+        }
+        // Keys of entries that left another way wait here until met: bounded all the same.
+        while keys.len() > 2 * FLOOD_HELD_PER_SERVER as usize {
+            keys.pop_front();
+        }
+        self.retire_evicted(victims);
     }
 
     /// `server` has more half-open attempts than any real client population makes: from now

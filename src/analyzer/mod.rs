@@ -553,6 +553,8 @@ impl Analyzer {
         self.floods
             .active
             .retain(|_, (_, last)| now.0.saturating_sub(last.0) <= quiet);
+        let active = &self.floods.active;
+        self.floods.held.retain(|server, _| active.contains_key(server));
     }
 
     /// Time passes with no packet (a quiet live link): connections that closed (past the

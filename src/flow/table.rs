@@ -57,6 +57,14 @@ impl<V: LastSeen> FlowTable<V> {
         self.map.get_mut(key).map(|(_, v)| v)
     }
 
+    /// Remove the flow at `key` if `pick` says so (one lookup).
+    pub fn remove_if(&mut self, key: FlowKey, pick: impl FnOnce(&V) -> bool) -> Option<V> {
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) if pick(&e.get().1) => Some(e.remove().1),
+            _ => None,
+        }
+    }
+
     pub fn remove(&mut self, key: &FlowKey) -> Option<V> {
         self.map.remove(key).map(|(_, v)| v)
     }
