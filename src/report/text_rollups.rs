@@ -19,11 +19,6 @@ fn share(n: u64, total: u64) -> String {
 
 /// The rollups of failed connections, when there is more than one way they went.
 pub fn rollups(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
-    let approx = if s.rollups_approximate {
-        " (approximate: more keys than kept)"
-    } else {
-        ""
-    };
     let tables: [(&str, &[crate::emit::rollup::Row]); 4] = [
         ("failures by server", &s.failures_by_server),
         ("failures by cause and server", &s.failures_by_cause_server),
@@ -38,6 +33,13 @@ pub fn rollups(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         if rows.is_empty() {
             continue;
         }
+        // Only a table whose shown counts may include an evicted key's is marked: another
+        // table overflowing (thousands of clients) does not make the server counts inexact.
+        let approx = if rows.iter().any(|r| r.error > 0) {
+            " (approximate: more keys than kept)"
+        } else {
+            ""
+        };
         writeln!(out, "  {title}{approx}:")?;
         for r in rows {
             let cause = r.cause.map(|c| format!("{c:<28} ")).unwrap_or_default();
@@ -115,4 +117,38 @@ pub fn attack_line(d: &Detection) -> String {
         },
         ids.join(" ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::rollup::Row;
+
+    fn row(key: &str, failures: u64, error: u64) -> Row {
+        Row {
+            key: key.into(),
+            cause: None,
+            failures,
+            error,
+        }
+    }
+
+    #[test]
+    fn only_a_table_with_inexact_counts_is_marked_approximate() {
+        let s = Summary {
+            failed: 10,
+            rollups_approximate: true,
+            failures_by_server: vec![row("10.0.0.1", 6, 0), row("10.0.0.2", 4, 0)],
+            top_clients: vec![row("10.1.0.1", 3, 1), row("10.1.0.2", 2, 0)],
+            ..Summary::default()
+        };
+        let mut out = Vec::new();
+        rollups(&mut out, &s).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("  failures by server:\n"), "{text}");
+        assert!(
+            text.contains("  clients with the most failures (approximate: more keys than kept):\n"),
+            "{text}"
+        );
+    }
 }
