@@ -3,7 +3,8 @@
 # of a veth pair (namespaces made here), run `rdpscope live --format json` on the other end, and
 # sample rdpscope's resident memory every STEP seconds. Prints the samples, the records written,
 # and the RSS slope (least squares) over the second half of the run, extrapolated to 24 hours.
-# Needs root and tcpreplay.
+# Needs root and tcpreplay. LOOP=N replays the file N times in a row (default 1): with a file of
+# fresh addresses longer than the retry window, a loop is new traffic to the analysis.
 #   bench/soak.sh FILE [MULTIPLIER] [STEP]
 # Make FILE with fresh addresses per conversation, e.g.:
 #   ./target/release/examples/make_bench /tmp/soak.pcap 600 --rdp-per-mb 20 --seconds-per-mb 2 --flood 0
@@ -27,7 +28,7 @@ until grep -q "capturing on" "$err"; do sleep 0.1; done
 # The live process is the child of `ip netns exec`: find it by its command line.
 rpid=$(pgrep -f "rdpscope live -i sa" | head -1)
 start=$(date +%s)
-ip netns exec $b tcpreplay -q -i sb --multiplier="$mult" "$file" >/dev/null 2>&1 &
+ip netns exec $b tcpreplay -q -i sb --loop="${LOOP:-1}" --multiplier="$mult" "$file" >/dev/null 2>&1 &
 rep=$!
 while kill -0 $rep 2>/dev/null; do
   t=$(( $(date +%s) - start ))
