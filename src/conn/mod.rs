@@ -64,6 +64,9 @@ pub struct ViaGateway {
     pub leg: u64,
     /// The target the client named in CHANNEL_CREATE: its first name and port.
     pub target: Option<(String, u16)>,
+    /// The leg's first CLOSE_CHANNEL (who sent it, its status): a gateway that closes the
+    /// channel ends this connection, whatever the RDP server does.
+    pub close: Option<(At, Side, u32)>,
 }
 
 /// Hand reassembled bytes (or a gap) of side `s` to that side's decoder.
@@ -231,6 +234,7 @@ impl Connection {
             .as_ref()
             .and_then(|g| g.channel_create.as_ref())
             .map(|(_, names, port)| (names.first().cloned().unwrap_or_default(), *port));
+        let close = self.facts.https.as_ref().and_then(|g| g.close);
         let mut tcp = TcpTracker::default();
         tcp.fins = self.tcp.fins.clone();
         tcp.rsts = self.tcp.rsts.clone();
@@ -251,7 +255,11 @@ impl Connection {
             decoders: Default::default(),
             decrypt: DecryptState::Unknown,
             gateway: GatewayStream::default(),
-            via_gateway: Some(ViaGateway { leg: self.id, target }),
+            via_gateway: Some(ViaGateway {
+                leg: self.id,
+                target,
+                close,
+            }),
             midstream: false,
             evicted: self.evicted,
             open_at_end: self.open_at_end,
