@@ -33,6 +33,14 @@ pub enum Transport {
     Rpc,
 }
 
+/// The legacy HTTP transport's two channels (MS-TSGU 2.2.3.2): RDG_OUT_DATA carries the
+/// gateway's packets, RDG_IN_DATA the client's; the RDG-Connection-Id header pairs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyChannel {
+    Out,
+    In,
+}
+
 /// One HTTP request and the response it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpExchange {
@@ -109,6 +117,12 @@ pub struct GatewayFacts {
     pub kdc_not_answered_at: Option<At>,
     /// Ids of the inner RDP connections (set when the leg is finished).
     pub inner: Vec<u64>,
+    /// Legacy HTTP transport: which channel this leg is.
+    pub legacy: Option<LegacyChannel>,
+    /// The other channel's connection id (same RDG-Connection-Id), once they were paired:
+    /// the OUT channel reads the whole MS-TSGU conversation, the IN channel's packets
+    /// included, and carries the inner connection.
+    pub legacy_partner: Option<u64>,
 }
 
 impl GatewayFacts {

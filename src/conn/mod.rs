@@ -27,6 +27,7 @@ use ctx::Ctx;
 use event::{EventKind, Timeline};
 use facts::RdpFacts;
 use gateway::GatewayStream;
+use gateway_facts::LegacyChannel;
 use inside::DecryptState;
 use stream::StreamDecoder;
 
@@ -265,6 +266,46 @@ impl Connection {
             open_at_end: self.open_at_end,
             frame_count: inner.packets,
         })
+    }
+
+    /// The channel and RDG-Connection-Id of a legacy HTTP transport leg (MS-TSGU 2.2.3.2).
+    pub fn legacy_channel(&self) -> Option<(LegacyChannel, &str)> {
+        let g = self.facts.https.as_deref()?;
+        Some((g.legacy?, g.connection_id.as_deref()?))
+    }
+
+    /// A legacy IN channel's client bytes read since the last call (see
+    /// [`GatewayStream::take_legacy_in`]); empty for any other connection.
+    pub fn take_legacy_in(&mut self) -> Vec<(At, Vec<u8>)> {
+        self.gateway.take_legacy_in()
+    }
+
+    pub fn has_legacy_in(&self) -> bool {
+        self.gateway.has_legacy_in()
+    }
+
+    /// The client's MS-TSGU bytes of a legacy IN channel, read by this connection: the OUT
+    /// channel of the same RDG-Connection-Id, or the IN channel itself when it has none.
+    pub fn legacy_client_bytes(&mut self, at: At, d: &[u8], cfg: &Config, keys: Option<&Keys>) {
+        let mut g = std::mem::take(&mut self.gateway);
+        let mut unused = GatewayStream::default();
+        let mut ctx = Ctx {
+            facts: &mut self.facts,
+            timeline: &mut self.timeline,
+            cfg,
+            keys,
+            decrypt: &mut self.decrypt,
+            gateway: &mut unused,
+        };
+        g.legacy_client_bytes(at, d, &mut ctx);
+        self.gateway = g;
+    }
+
+    /// The other channel of this legacy transport leg.
+    pub fn set_legacy_partner(&mut self, id: u64) {
+        if let Some(g) = self.facts.https.as_deref_mut() {
+            g.legacy_partner = Some(id);
+        }
     }
 
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).
