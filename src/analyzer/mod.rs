@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::conn::gateway_facts::LegacyChannel;
+use crate::conn::gateway_facts::{LegacyChannel, TunnelSteps};
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
@@ -157,7 +157,14 @@ pub struct Analyzer {
     /// Legacy RD Gateway transport: each open OUT channel (and its connection id) by its
     /// RDG-Connection-Id, where the IN channel of the same id hands the client's packets.
     legacy_out: HashMap<String, (FlowKey, u64)>,
+    /// The tunnel steps of legacy OUT channels that ended before their IN channel, by
+    /// RDG-Connection-Id: the IN channel is judged by them.
+    legacy_steps: HashMap<String, TunnelSteps>,
 }
+
+/// Legacy OUT channels' steps kept for IN channels not yet ended; beyond this the oldest
+/// are dropped (an IN channel that outlives its OUT channel by that many is judged alone).
+const MAX_LEGACY_STEPS: usize = 1024;
 
 const NS: i64 = 1_000_000_000;
 /// Flows a sweep may visit per second of capture time before sweeps are spaced out.
@@ -174,6 +181,7 @@ impl Analyzer {
             finished: Vec::new(),
             pending: BTreeMap::new(),
             legacy_out: HashMap::new(),
+            legacy_steps: HashMap::new(),
             open_ids: BTreeSet::new(),
             by_client: HashMap::default(),
             buffered: 0,
@@ -555,6 +563,12 @@ impl Analyzer {
                     if self.legacy_out.get(&cid).is_some_and(|(_, id)| *id == c.id) {
                         self.legacy_out.remove(&cid);
                     }
+                    if let (Some(_), Some(steps)) = (c.legacy_partner(), c.tunnel_steps()) {
+                        if self.legacy_steps.len() >= MAX_LEGACY_STEPS {
+                            self.legacy_steps.clear();
+                        }
+                        self.legacy_steps.insert(cid.clone(), steps);
+                    }
                 }
                 LegacyChannel::In if c.has_legacy_in() => {
                     let bytes = c.take_legacy_in();
@@ -568,6 +582,16 @@ impl Analyzer {
                     }
                 }
                 LegacyChannel::In => {}
+            }
+            // An IN channel whose packets its OUT channel read is judged by that tunnel.
+            if ch == LegacyChannel::In && c.legacy_partner().is_some() {
+                let open = self.legacy_out.get(&cid).and_then(|(k, id)| match self.tcp.get(k) {
+                    Some(Flow::Full(o, _)) if o.id == *id => o.tunnel_steps(),
+                    _ => None,
+                });
+                if let Some(steps) = open.or_else(|| self.legacy_steps.remove(&cid)) {
+                    c.adopt_steps(steps);
+                }
             }
         }
         if !self.kdc.is_empty() {

@@ -125,7 +125,43 @@ pub struct GatewayFacts {
     pub legacy_partner: Option<u64>,
 }
 
+/// The MS-TSGU steps of a tunnel, as its legacy OUT channel read them: what its IN channel
+/// is judged by too.
+#[derive(Debug, Clone, Default)]
+pub struct TunnelSteps {
+    handshake: Option<Step>,
+    tunnel: Option<Step>,
+    tunnel_auth: Option<Step>,
+    idle_timeout_min: Option<u32>,
+    channel_create: Option<(At, Vec<String>, u16)>,
+    channel: Option<Step>,
+    close: Option<(At, Side, u32)>,
+}
+
 impl GatewayFacts {
+    pub fn tunnel_steps(&self) -> TunnelSteps {
+        TunnelSteps {
+            handshake: self.handshake,
+            tunnel: self.tunnel,
+            tunnel_auth: self.tunnel_auth,
+            idle_timeout_min: self.idle_timeout_min,
+            channel_create: self.channel_create.clone(),
+            channel: self.channel,
+            close: self.close,
+        }
+    }
+
+    /// A legacy IN channel takes its OUT channel's steps (its own packets were read there).
+    pub fn adopt_steps(&mut self, s: TunnelSteps) {
+        self.handshake = s.handshake;
+        self.tunnel = s.tunnel;
+        self.tunnel_auth = s.tunnel_auth;
+        self.idle_timeout_min = s.idle_timeout_min;
+        self.channel_create = s.channel_create;
+        self.channel = s.channel;
+        self.close = s.close;
+    }
+
     /// The last response status and its reason phrase.
     pub fn last_status(&self) -> Option<&(At, u16, String)> {
         self.http.iter().rev().find_map(|x| x.status.as_ref())

@@ -301,6 +301,25 @@ impl Connection {
         self.gateway = g;
     }
 
+    /// A legacy OUT channel's tunnel steps, for its IN channel.
+    pub fn tunnel_steps(&self) -> Option<gateway_facts::TunnelSteps> {
+        self.facts
+            .https
+            .as_deref()
+            .map(gateway_facts::GatewayFacts::tunnel_steps)
+    }
+
+    /// A legacy IN channel takes its OUT channel's tunnel steps.
+    pub fn adopt_steps(&mut self, s: gateway_facts::TunnelSteps) {
+        if let Some(g) = self.facts.https.as_deref_mut() {
+            g.adopt_steps(s);
+        }
+    }
+
+    pub fn legacy_partner(&self) -> Option<u64> {
+        self.facts.https.as_deref().and_then(|g| g.legacy_partner)
+    }
+
     /// The other channel of this legacy transport leg.
     pub fn set_legacy_partner(&mut self, id: u64) {
         if let Some(g) = self.facts.https.as_deref_mut() {

@@ -6,7 +6,7 @@
 use super::evidence::Evidence;
 use super::findings::{Findings, Severity};
 use super::phase::Phase;
-use crate::conn::gateway_facts::{GatewayFacts, LegacyChannel, Role, Step};
+use crate::conn::gateway_facts::{GatewayFacts, Role, Step};
 use crate::flow::Side;
 use crate::proto::tsgu;
 
@@ -34,10 +34,6 @@ pub fn judge(ev: &Evidence<'_>, g: &GatewayFacts, f: &mut Findings) -> bool {
 }
 
 fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
-    // A legacy IN channel's packets are read with its OUT channel, which has the verdict.
-    if g.legacy == Some(LegacyChannel::In) && g.legacy_partner.is_some() && g.last_status().is_some_and(|s| s.1 < 400) {
-        return true;
-    }
     if let Some((at, status, reason)) = g.last_status().filter(|(_, s, _)| *s >= 400) {
         let (code, hop) = match status {
             401 => ("gateway_auth_failed", "gateway login"),
