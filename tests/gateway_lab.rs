@@ -65,6 +65,13 @@ fn each_refusal_names_its_code_hop_and_status() {
             "E_PROXY_MAXCONNECTIONSREACHED",
         ),
         (
+            "gateway-capability-mismatch",
+            "gateway_capability_mismatch",
+            "client→gateway",
+            "tunnel",
+            "E_PROXY_CAPABILITYMISMATCH",
+        ),
+        (
             "gateway-target-unreachable",
             "gateway_target_unreachable",
             "gateway→server",
@@ -127,6 +134,18 @@ fn http_refusals_after_ntlm_are_the_gateway_login() {
         );
         assert!(r["gateway"]["tunnel"].is_null(), "{name}: no MS-TSGU after a refusal");
     }
+}
+
+#[test]
+fn an_http_error_before_the_login_is_the_client_gateway_hop() {
+    let rs = conns("gateway-http-503");
+    assert_eq!(rs.len(), 1);
+    let (c, summary) = cause(&rs[0]).unwrap();
+    assert_eq!(c, "gateway_http_error");
+    assert!(
+        summary.starts_with("client→gateway: the gateway answered HTTP 503 Service Unavailable"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -247,6 +266,7 @@ fn http_statuses_match_tshark() {
         "gateway-nap-denied",
         "gateway-target-unreachable",
         "gateway-session-timeout",
+        "gateway-http-503",
     ] {
         let ours: Vec<u64> = conns(name)
             .iter()
@@ -263,6 +283,7 @@ fn without_the_key_log_the_legs_are_only_https() {
         "gateway-success-websocket",
         "gateway-nap-denied",
         "gateway-session-timeout",
+        "gateway-http-503",
     ] {
         let mut cfg = Config::default();
         cfg.server_ports.push(443);
