@@ -432,7 +432,7 @@ impl Analyzer {
                 let cid = cid.to_string();
                 let in_id = c.id;
                 let bytes = c.take_legacy_in();
-                let partner = self.to_legacy_out(&cid, in_id, bytes);
+                let partner = self.hand_to_legacy_out(&cid, in_id, bytes);
                 if let Some(Flow::Full(c, acct)) = self.tcp.get_mut(&key) {
                     match partner {
                         Ok(out_id) => c.set_legacy_partner(out_id),
@@ -452,7 +452,12 @@ impl Analyzer {
 
     /// Hands a legacy IN channel's client bytes to the open OUT channel of `cid`: its
     /// connection id, or the bytes back when there is none.
-    fn to_legacy_out(&mut self, cid: &str, in_id: u64, bytes: Vec<(At, Vec<u8>)>) -> Result<u64, Vec<(At, Vec<u8>)>> {
+    fn hand_to_legacy_out(
+        &mut self,
+        cid: &str,
+        in_id: u64,
+        bytes: Vec<(At, Vec<u8>)>,
+    ) -> Result<u64, Vec<(At, Vec<u8>)>> {
         let Some((out_key, out_id)) = self.legacy_out.get(cid).copied() else {
             return Err(bytes);
         };
@@ -572,7 +577,7 @@ impl Analyzer {
                 }
                 LegacyChannel::In if c.has_legacy_in() => {
                     let bytes = c.take_legacy_in();
-                    match self.to_legacy_out(&cid, c.id, bytes) {
+                    match self.hand_to_legacy_out(&cid, c.id, bytes) {
                         Ok(out_id) => c.set_legacy_partner(out_id),
                         Err(bytes) => {
                             for (at, d) in &bytes {
