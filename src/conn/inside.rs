@@ -131,6 +131,24 @@ impl Decryptor {
         side.of(&self.dirs).stopped().is_some()
     }
 
+    /// A direction stopped before any record (a server key that cannot open this session:
+    /// forward secrecy, another server's key): the decryption facts say why, once. A stop
+    /// met while opening records is noted by [`Self::open`].
+    pub fn note_refusal(&self, side: Side, facts: &mut crate::conn::facts::RdpFacts) {
+        let dir = side.of(&self.dirs);
+        let Some(stop) = dir.stopped().filter(|_| dir.records() == 0) else {
+            return;
+        };
+        let d = facts.inside.decryption.get_or_insert(DecryptionFacts {
+            keys: self.source,
+            records: [0, 0],
+            stopped: None,
+        });
+        if d.stopped.is_none() {
+            d.stopped = Some((side, stop.kind()));
+        }
+    }
+
     /// Open one record of `side`; the decryption facts count it or note why it failed.
     pub fn open(&mut self, side: Side, at: At, ct: u8, version: u16, body: &[u8], ctx: &mut Ctx<'_>) -> Option<Plain> {
         let dir = side.of_mut(&mut self.dirs);

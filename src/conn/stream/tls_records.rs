@@ -26,10 +26,14 @@ impl StreamDecoder {
             ct != tls::CT_CHANGE_CIPHER_SPEC && side.of(&t.change_cipher_spec).is_some()
         };
         let go = protected
-            && ctx
-                .decrypt
-                .get(ctx.keys, &ctx.facts.tls)
-                .is_some_and(|d| !d.stopped(side));
+            && match ctx.decrypt.get(ctx.keys, &ctx.facts.tls) {
+                Some(d) if d.stopped(side) => {
+                    d.note_refusal(side, ctx.facts);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
         if protected && !ctx.facts.tls.rsa.transcript.is_empty() {
             // The decryptor is made (or never will be): the handshake bytes are not needed.
             ctx.facts.tls.rsa.transcript = Vec::new();
