@@ -225,8 +225,8 @@ fn a_session_timeout_ends_the_leg_and_its_rdp_connection() {
 fn the_first_hop_failures() {
     let r = &conns("gateway-tcp-refused")[0];
     assert_eq!(cause(r).unwrap().0, "gateway_unreachable");
-    // FreeRDP closes after the handshake (a TLS 1.3 close_notify, read with the key log)
-    // without sending any HTTP: it refused the expired certificate.
+    // FreeRDP closes after the TLS 1.2 handshake (an encrypted alert) without sending any
+    // HTTP: it refused the expired certificate, which travelled in clear.
     let r = &conns("gateway-cert-expired")[0];
     let codes: Vec<&str> = r["findings"]
         .as_array()
