@@ -160,6 +160,7 @@ fn every_json_key_path_is_in_json_md() {
         for pcap in common::captures(dir) {
             let mut cfg = Config::default();
             cfg.server_ports.extend(common::extra_ports(&pcap));
+            cfg.keylogs.extend(common::default_keylog(&pcap));
             let res =
                 pipeline::analyze_file(&pcap, &Filter::Ports(cfg.server_ports.clone()), &cfg, 1, &mut |_| {}).unwrap();
             for r in &res.records {
@@ -169,7 +170,7 @@ fn every_json_key_path_is_in_json_md() {
             summaries += 1;
         }
     }
-    assert_eq!(summaries, 68, "captures analyzed");
+    assert_eq!(summaries, 80, "captures analyzed");
     let missing: Vec<&String> = paths.iter().filter(|p| !documented(&doc, p)).collect();
     assert!(missing.is_empty(), "docs/json.md does not mention {missing:?}");
 }

@@ -21,6 +21,7 @@ use serde_json::Value;
 fn records(pcap: &Path) -> Vec<ConnectionRecord> {
     let mut cfg = Config::default();
     cfg.server_ports.extend(common::extra_ports(pcap));
+    cfg.keylogs.extend(common::default_keylog(pcap));
     let filter = Filter::Ports(cfg.server_ports.clone());
     let mut recs = pipeline::analyze_file(pcap, &filter, &cfg, 1, &mut |_| {})
         .unwrap()

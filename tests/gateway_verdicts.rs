@@ -383,6 +383,28 @@ fn legacy_http_transport_channels() {
     let (c, summary) = cause(&d);
     assert_eq!(c, "gateway_policy_denied");
     assert!(summary.contains("E_PROXY_NAP_ACCESSDENIED"), "{summary}");
+    // As a gateway sends it (MS-TSGU 3.3.5.1): no entity length, a random seed (10 bytes
+    // from Windows, up to 100 by the spec) before the first packet; the seed may even
+    // start like a packet header.
+    for seed in [
+        vec![0xab; 10],
+        vec![0x02, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 2],
+        vec![0x5a; 100],
+    ] {
+        let mut resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+        resp.extend(&seed);
+        let (d, _) = judge(&[
+            (
+                Side::Client,
+                b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nRDG-Connection-Id: {1}\r\n\r\n".to_vec(),
+            ),
+            (Side::Server, resp),
+            (Side::Server, body.clone()),
+        ]);
+        let (c, summary) = cause(&d);
+        assert_eq!(c, "gateway_policy_denied", "seed {seed:?}");
+        assert!(summary.contains("E_PROXY_NAP_ACCESSDENIED"), "{summary}");
+    }
     // IN channel: the client's packets are the chunks of its request body.
     let hs = pkt(PKT_TYPE_HANDSHAKE_REQUEST, &[1, 0, 0, 0, 0, 0]);
     let cc = channel_create();

@@ -60,7 +60,7 @@ fn real_captures_match_their_reviewed_results() {
 fn lab_captures_match_their_reviewed_results() {
     // One per scenario of fixtures/lab/scenarios.tsv that is committed; a capture that
     // goes missing (or is added without a reviewed snapshot) must show up here.
-    assert_eq!(check_dir("lab"), 53);
+    assert_eq!(check_dir("lab"), 65);
 }
 
 #[test]

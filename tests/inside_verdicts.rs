@@ -245,6 +245,15 @@ fn keyless_verdicts_equal_keyed_ones_on_the_keyed_lab_captures() {
             continue;
         }
         let pcap = keys.with_extension("pcap");
+        // RD Gateway legs are judged only with the keys (the HTTP and MS-TSGU are inside TLS;
+        // without them a leg is `https_unread`, and its tunnelled RDP connection is not seen):
+        // tests/gateway_lab.rs checks both ways.
+        if pcap
+            .file_stem()
+            .is_some_and(|s| s.to_string_lossy().starts_with("gateway-"))
+        {
+            continue;
+        }
         let ports = std::fs::read_to_string(keys.with_extension("ports")).unwrap_or_default();
         let mut args: Vec<String> = ports
             .split_whitespace()

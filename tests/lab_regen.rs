@@ -12,12 +12,15 @@ use std::process::Command;
 use rdpscope::config::Config;
 use serde_json::Value;
 
-/// Quick scenarios that cover a listener, xrdp with xfreerdp, and the TCP layer.
+/// Quick scenarios that cover a listener, xrdp with xfreerdp, the TCP layer, and the lab
+/// RD Gateway (rdg.py) with xfreerdp's gateway client (its verdict is read with the key log
+/// the lab writes next to the capture).
 const SCENARIOS: &[&str] = &[
     "tcp-port-closed",
     "reset-after-x224",
     "neg-failure-cert-not-on-server",
     "tls-version-server-new-client-old",
+    "gateway-nap-denied",
 ];
 
 /// What must not change between two runs of a scenario.

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::conn::gateway_facts::{LegacyChannel, TunnelSteps};
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
@@ -153,7 +154,17 @@ pub struct Analyzer {
     keys: Keys,
     /// Kerberos errors on port 88, kept as evidence for the RDP connections that follow.
     kdc: kerberos::KdcWatch,
+    /// Legacy RD Gateway transport: each open OUT channel (and its connection id) by its
+    /// RDG-Connection-Id, where the IN channel of the same id hands the client's packets.
+    legacy_out: HashMap<String, (FlowKey, u64)>,
+    /// The tunnel steps of legacy OUT channels that ended before their IN channel, by
+    /// RDG-Connection-Id: the IN channel is judged by them.
+    legacy_steps: HashMap<String, TunnelSteps>,
 }
+
+/// Legacy OUT channels' steps kept for IN channels not yet ended; beyond this the oldest
+/// are dropped (an IN channel that outlives its OUT channel by that many is judged alone).
+const MAX_LEGACY_STEPS: usize = 1024;
 
 const NS: i64 = 1_000_000_000;
 /// Flows a sweep may visit per second of capture time before sweeps are spaced out.
@@ -169,6 +180,8 @@ impl Analyzer {
             next_id: first_id.max(1),
             finished: Vec::new(),
             pending: BTreeMap::new(),
+            legacy_out: HashMap::new(),
+            legacy_steps: HashMap::new(),
             open_ids: BTreeSet::new(),
             by_client: HashMap::default(),
             buffered: 0,
@@ -317,9 +330,13 @@ impl Analyzer {
                 if !c.is_new_attempt(h) {
                     let side = c.side_of(src);
                     c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
+                    let legacy = c.legacy_channel().is_some();
                     let now = c.buffered();
                     let before = std::mem::replace(acct, now);
                     self.account(before, now);
+                    if legacy {
+                        self.route_legacy(key);
+                    }
                     return;
                 }
                 // Same 4-tuple, new initial sequence number: the old connection is over.
@@ -390,6 +407,75 @@ impl Analyzer {
         let side = c.side_of(src);
         c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
         self.insert_full(key, c);
+    }
+
+    /// A legacy RD Gateway transport leg: an OUT channel is registered under its
+    /// RDG-Connection-Id; an IN channel's client packets go to that OUT channel, which then
+    /// reads the whole MS-TSGU conversation and carries the inner RDP connection (or back to
+    /// the IN channel when no OUT channel of that id is open).
+    fn route_legacy(&mut self, key: FlowKey) {
+        let Some(Flow::Full(c, _)) = self.tcp.get_mut(&key) else {
+            return;
+        };
+        let Some((ch, cid)) = c.legacy_channel() else { return };
+        match ch {
+            LegacyChannel::Out => {
+                if !self.legacy_out.contains_key(cid) {
+                    let v = (key, c.id);
+                    self.legacy_out.insert(cid.to_string(), v);
+                }
+            }
+            LegacyChannel::In => {
+                if !c.has_legacy_in() {
+                    return;
+                }
+                let cid = cid.to_string();
+                let in_id = c.id;
+                let bytes = c.take_legacy_in();
+                let partner = self.hand_to_legacy_out(&cid, in_id, bytes);
+                if let Some(Flow::Full(c, acct)) = self.tcp.get_mut(&key) {
+                    match partner {
+                        Ok(out_id) => c.set_legacy_partner(out_id),
+                        Err(bytes) => {
+                            for (at, d) in &bytes {
+                                c.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
+                            }
+                        }
+                    }
+                    let now = c.buffered();
+                    let before = std::mem::replace(acct, now);
+                    self.account(before, now);
+                }
+            }
+        }
+    }
+
+    /// Hands a legacy IN channel's client bytes to the open OUT channel of `cid`: its
+    /// connection id, or the bytes back when there is none.
+    fn hand_to_legacy_out(
+        &mut self,
+        cid: &str,
+        in_id: u64,
+        bytes: Vec<(At, Vec<u8>)>,
+    ) -> Result<u64, Vec<(At, Vec<u8>)>> {
+        let Some((out_key, out_id)) = self.legacy_out.get(cid).copied() else {
+            return Err(bytes);
+        };
+        let Some(Flow::Full(out, acct)) = self
+            .tcp
+            .get_mut(&out_key)
+            .filter(|f| matches!(f, Flow::Full(o, _) if o.id == out_id))
+        else {
+            return Err(bytes);
+        };
+        for (at, d) in &bytes {
+            out.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
+        }
+        out.set_legacy_partner(in_id);
+        let now = out.buffered();
+        let before = std::mem::replace(acct, now);
+        self.account(before, now);
+        Ok(out_id)
     }
 
     /// Bytes held in reassembly and PDU buffers over all connections.
@@ -476,6 +562,43 @@ impl Analyzer {
             Retire::CaptureEnd => c.open_at_end = !c.tcp.closed(),
         }
         c.finish(&self.cfg, Some(&self.keys));
+        if let Some((ch, cid)) = c.legacy_channel().map(|(ch, cid)| (ch, cid.to_string())) {
+            match ch {
+                LegacyChannel::Out => {
+                    if self.legacy_out.get(&cid).is_some_and(|(_, id)| *id == c.id) {
+                        self.legacy_out.remove(&cid);
+                    }
+                    if let (Some(_), Some(steps)) = (c.legacy_partner(), c.tunnel_steps()) {
+                        if self.legacy_steps.len() >= MAX_LEGACY_STEPS {
+                            self.legacy_steps.clear();
+                        }
+                        self.legacy_steps.insert(cid.clone(), steps);
+                    }
+                }
+                LegacyChannel::In if c.has_legacy_in() => {
+                    let bytes = c.take_legacy_in();
+                    match self.hand_to_legacy_out(&cid, c.id, bytes) {
+                        Ok(out_id) => c.set_legacy_partner(out_id),
+                        Err(bytes) => {
+                            for (at, d) in &bytes {
+                                c.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
+                            }
+                        }
+                    }
+                }
+                LegacyChannel::In => {}
+            }
+            // An IN channel whose packets its OUT channel read is judged by that tunnel.
+            if ch == LegacyChannel::In && c.legacy_partner().is_some() {
+                let open = self.legacy_out.get(&cid).and_then(|(k, id)| match self.tcp.get(k) {
+                    Some(Flow::Full(o, _)) if o.id == *id => o.tunnel_steps(),
+                    _ => None,
+                });
+                if let Some(steps) = open.or_else(|| self.legacy_steps.remove(&cid)) {
+                    c.adopt_steps(steps);
+                }
+            }
+        }
         if !self.kdc.is_empty() {
             c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
         }

@@ -33,6 +33,14 @@ pub enum Transport {
     Rpc,
 }
 
+/// The legacy HTTP transport's two channels (MS-TSGU 2.2.3.2): RDG_OUT_DATA carries the
+/// gateway's packets, RDG_IN_DATA the client's; the RDG-Connection-Id header pairs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyChannel {
+    Out,
+    In,
+}
+
 /// One HTTP request and the response it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpExchange {
@@ -109,9 +117,51 @@ pub struct GatewayFacts {
     pub kdc_not_answered_at: Option<At>,
     /// Ids of the inner RDP connections (set when the leg is finished).
     pub inner: Vec<u64>,
+    /// Legacy HTTP transport: which channel this leg is.
+    pub legacy: Option<LegacyChannel>,
+    /// The other channel's connection id (same RDG-Connection-Id), once they were paired:
+    /// the OUT channel reads the whole MS-TSGU conversation, the IN channel's packets
+    /// included, and carries the inner connection.
+    pub legacy_partner: Option<u64>,
+}
+
+/// The MS-TSGU steps of a tunnel, as its legacy OUT channel read them: what its IN channel
+/// is judged by too.
+#[derive(Debug, Clone, Default)]
+pub struct TunnelSteps {
+    handshake: Option<Step>,
+    tunnel: Option<Step>,
+    tunnel_auth: Option<Step>,
+    idle_timeout_min: Option<u32>,
+    channel_create: Option<(At, Vec<String>, u16)>,
+    channel: Option<Step>,
+    close: Option<(At, Side, u32)>,
 }
 
 impl GatewayFacts {
+    pub fn tunnel_steps(&self) -> TunnelSteps {
+        TunnelSteps {
+            handshake: self.handshake,
+            tunnel: self.tunnel,
+            tunnel_auth: self.tunnel_auth,
+            idle_timeout_min: self.idle_timeout_min,
+            channel_create: self.channel_create.clone(),
+            channel: self.channel,
+            close: self.close,
+        }
+    }
+
+    /// A legacy IN channel takes its OUT channel's steps (its own packets were read there).
+    pub fn adopt_steps(&mut self, s: TunnelSteps) {
+        self.handshake = s.handshake;
+        self.tunnel = s.tunnel;
+        self.tunnel_auth = s.tunnel_auth;
+        self.idle_timeout_min = s.idle_timeout_min;
+        self.channel_create = s.channel_create;
+        self.channel = s.channel;
+        self.close = s.close;
+    }
+
     /// The last response status and its reason phrase.
     pub fn last_status(&self) -> Option<&(At, u16, String)> {
         self.http.iter().rev().find_map(|x| x.status.as_ref())

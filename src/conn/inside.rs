@@ -131,14 +131,21 @@ impl Decryptor {
         side.of(&self.dirs).stopped().is_some()
     }
 
-    /// Records in the facts that `side` was refused before any record (no facts yet).
-    pub fn note_refused(&self, side: Side, facts: &mut Option<DecryptionFacts>) {
-        if let (None, Some(stop)) = (facts.as_ref(), side.of(&self.dirs).stopped()) {
-            *facts = Some(DecryptionFacts {
-                keys: self.source,
-                records: [0, 0],
-                stopped: Some((side, stop.kind())),
-            });
+    /// A direction stopped before any record (a server key that cannot open this session:
+    /// forward secrecy, another server's key): the decryption facts say why, once. A stop
+    /// met while opening records is noted by [`Self::open`].
+    pub fn note_refusal(&self, side: Side, facts: &mut crate::conn::facts::RdpFacts) {
+        let dir = side.of(&self.dirs);
+        let Some(stop) = dir.stopped().filter(|_| dir.records() == 0) else {
+            return;
+        };
+        let d = facts.inside.decryption.get_or_insert(DecryptionFacts {
+            keys: self.source,
+            records: [0, 0],
+            stopped: None,
+        });
+        if d.stopped.is_none() {
+            d.stopped = Some((side, stop.kind()));
         }
     }
 

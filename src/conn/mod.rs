@@ -27,6 +27,7 @@ use ctx::Ctx;
 use event::{EventKind, Timeline};
 use facts::RdpFacts;
 use gateway::GatewayStream;
+use gateway_facts::LegacyChannel;
 use inside::DecryptState;
 use stream::StreamDecoder;
 
@@ -64,6 +65,9 @@ pub struct ViaGateway {
     pub leg: u64,
     /// The target the client named in CHANNEL_CREATE: its first name and port.
     pub target: Option<(String, u16)>,
+    /// The leg's first CLOSE_CHANNEL (who sent it, its status): a gateway that closes the
+    /// channel ends this connection, whatever the RDP server does.
+    pub close: Option<(At, Side, u32)>,
 }
 
 /// Hand reassembled bytes (or a gap) of side `s` to that side's decoder.
@@ -231,6 +235,7 @@ impl Connection {
             .as_ref()
             .and_then(|g| g.channel_create.as_ref())
             .map(|(_, names, port)| (names.first().cloned().unwrap_or_default(), *port));
+        let close = self.facts.https.as_ref().and_then(|g| g.close);
         let mut tcp = TcpTracker::default();
         tcp.fins = self.tcp.fins.clone();
         tcp.rsts = self.tcp.rsts.clone();
@@ -251,12 +256,75 @@ impl Connection {
             decoders: Default::default(),
             decrypt: DecryptState::Unknown,
             gateway: GatewayStream::default(),
-            via_gateway: Some(ViaGateway { leg: self.id, target }),
+            via_gateway: Some(ViaGateway {
+                leg: self.id,
+                target,
+                close,
+            }),
             midstream: false,
             evicted: self.evicted,
             open_at_end: self.open_at_end,
             frame_count: inner.packets,
         })
+    }
+
+    /// The channel and RDG-Connection-Id of a legacy HTTP transport leg (MS-TSGU 2.2.3.2).
+    pub fn legacy_channel(&self) -> Option<(LegacyChannel, &str)> {
+        let g = self.facts.https.as_deref()?;
+        Some((g.legacy?, g.connection_id.as_deref()?))
+    }
+
+    /// A legacy IN channel's client bytes read since the last call (see
+    /// [`GatewayStream::take_legacy_in`]); empty for any other connection.
+    pub fn take_legacy_in(&mut self) -> Vec<(At, Vec<u8>)> {
+        self.gateway.take_legacy_in()
+    }
+
+    pub fn has_legacy_in(&self) -> bool {
+        self.gateway.has_legacy_in()
+    }
+
+    /// The client's MS-TSGU bytes of a legacy IN channel, read by this connection: the OUT
+    /// channel of the same RDG-Connection-Id, or the IN channel itself when it has none.
+    pub fn legacy_client_bytes(&mut self, at: At, d: &[u8], cfg: &Config, keys: Option<&Keys>) {
+        let mut g = std::mem::take(&mut self.gateway);
+        let mut unused = GatewayStream::default();
+        let mut ctx = Ctx {
+            facts: &mut self.facts,
+            timeline: &mut self.timeline,
+            cfg,
+            keys,
+            decrypt: &mut self.decrypt,
+            gateway: &mut unused,
+        };
+        g.legacy_client_bytes(at, d, &mut ctx);
+        self.gateway = g;
+    }
+
+    /// A legacy OUT channel's tunnel steps, for its IN channel.
+    pub fn tunnel_steps(&self) -> Option<gateway_facts::TunnelSteps> {
+        self.facts
+            .https
+            .as_deref()
+            .map(gateway_facts::GatewayFacts::tunnel_steps)
+    }
+
+    /// A legacy IN channel takes its OUT channel's tunnel steps.
+    pub fn adopt_steps(&mut self, s: gateway_facts::TunnelSteps) {
+        if let Some(g) = self.facts.https.as_deref_mut() {
+            g.adopt_steps(s);
+        }
+    }
+
+    pub fn legacy_partner(&self) -> Option<u64> {
+        self.facts.https.as_deref().and_then(|g| g.legacy_partner)
+    }
+
+    /// The other channel of this legacy transport leg.
+    pub fn set_legacy_partner(&mut self, id: u64) {
+        if let Some(g) = self.facts.https.as_deref_mut() {
+            g.legacy_partner = Some(id);
+        }
     }
 
     /// Bytes held in this connection's buffers (reassembly and PDU assembly).

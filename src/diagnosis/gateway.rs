@@ -7,6 +7,7 @@ use super::evidence::Evidence;
 use super::findings::{Findings, Severity};
 use super::phase::Phase;
 use crate::conn::gateway_facts::{GatewayFacts, Role, Step};
+use crate::flow::Side;
 use crate::proto::tsgu;
 
 /// Findings of an HTTPS leg read with the keys; without them, a note that its content is
@@ -90,12 +91,7 @@ fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
     }
     if let Some((at, side, status)) = g.close.filter(|c| c.2 != 0) {
         let name = tsgu::status_text(status);
-        let code = match status & 0xFFFF {
-            0x59F6 => Some("gateway_session_timeout"),
-            0x59FA | 0x59FB | 0x59FC | 0x5A00 => Some("gateway_reauth_failed"),
-            _ => None,
-        };
-        if let Some(code) = code {
+        if let Some(code) = close_code(status) {
             f.add(
                 code,
                 Severity::Error,
@@ -112,6 +108,41 @@ fn tunnel(g: &GatewayFacts, f: &mut Findings) -> bool {
         }
     }
     g.channel.is_some_and(|s| s.status == 0)
+}
+
+/// The finding a CLOSE_CHANNEL status names (the gateway's session timer, a failed
+/// reauthentication); `None` for another status.
+fn close_code(status: u32) -> Option<&'static str> {
+    match status & 0xFFFF {
+        0x59F6 => Some("gateway_session_timeout"),
+        0x59FA | 0x59FB | 0x59FC | 0x5A00 => Some("gateway_reauth_failed"),
+        _ => None,
+    }
+}
+
+/// An inner RDP connection whose channel the gateway closed with one of those statuses:
+/// its end is the gateway's doing (the leg's close, a reset included, is the gateway's),
+/// not the RDP server's.
+pub fn closed_by_gateway(ev: &Evidence<'_>, f: &mut Findings) {
+    let Some(v) = &ev.c.via_gateway else { return };
+    let Some((at, _, status)) = v.close.filter(|c| c.1 == Side::Server && c.2 != 0) else {
+        return;
+    };
+    let Some(code) = close_code(status) else { return };
+    f.add(
+        code,
+        Severity::Error,
+        Phase::Session,
+        format!(
+            "gateway policy: the gateway closed this connection's channel (CLOSE_CHANNEL {} on leg #{}): the RDP server did not end it",
+            tsgu::status_text(status),
+            v.leg
+        ),
+        String::new(),
+        vec![at.frame],
+        false,
+        None,
+    );
 }
 
 /// Which finding and hop a non-zero MS-TSGU status is (2.2.6).

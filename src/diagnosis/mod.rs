@@ -51,6 +51,9 @@ pub fn diagnose(c: &Connection, cfg: &Config) -> Diagnosis {
         network::quality(&ev, cfg, false, &mut f);
     } else if !network::never_opened(&ev, &mut f) {
         gateway::via_gateway(&ev, &mut f);
+        // A gateway that closed the channel (its session timer) ended the connection, at
+        // whatever step the RDP server was.
+        gateway::closed_by_gateway(&ev, &mut f);
         // Through a proxy, a refusal by the proxy comes before any RDP byte.
         if !proxy::judge(&ev, &mut f) {
             handshake::negotiation(&ev, &mut f);

@@ -173,7 +173,17 @@ pub fn handshake(ev: &Evidence<'_>, f: &mut Findings) {
 pub fn client_rejects(ev: &Evidence<'_>) -> Option<(u64, u64, &'static str)> {
     let done = ev.tls_done()?;
     let t = &ev.c.facts.tls;
-    if ev.post_handshake[0] > 0 || t.app_count[0] > u64::from(t.is_tls13()) {
+    // TLS 1.3 hides an alert in an application_data record: one read with the keys is the
+    // client's alert, not data it sent.
+    let hidden_alerts = if t.is_tls13() {
+        t.alerts
+            .iter()
+            .filter(|a| a.side == Side::Client && a.encrypted && a.description.is_some())
+            .count() as u64
+    } else {
+        0
+    };
+    if ev.post_handshake[0] > hidden_alerts || t.app_count[0] > u64::from(t.is_tls13()) + hidden_alerts {
         return None;
     }
     let alert = t

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::conn::gateway_facts::{GatewayFacts, Role, Step, Transport};
+use crate::conn::gateway_facts::{GatewayFacts, LegacyChannel, Role, Step, Transport};
 use crate::conn::ViaGateway;
 use crate::proto::{kerberos, tsgu};
 
@@ -22,6 +22,16 @@ pub struct GatewayRecord {
     /// Ids of the RDP connections this leg's tunnel carried.
     pub inner: Vec<u64>,
     pub kdc: Vec<KdcRecord>,
+    /// The legacy transport's channel this leg is, and its other channel.
+    pub legacy: Option<LegacyRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LegacyRecord {
+    /// `out` (RDG_OUT_DATA: the gateway's packets) or `in` (RDG_IN_DATA: the client's).
+    pub channel: &'static str,
+    /// The other channel's connection id (same RDG-Connection-Id), `null` if not seen.
+    pub partner: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +142,13 @@ impl GatewayRecord {
             tunnel_auth: step(g.tunnel_auth),
             channel,
             inner: g.inner.clone(),
+            legacy: g.legacy.map(|c| LegacyRecord {
+                channel: match c {
+                    LegacyChannel::Out => "out",
+                    LegacyChannel::In => "in",
+                },
+                partner: g.legacy_partner,
+            }),
             kdc: g
                 .kdc
                 .iter()
@@ -201,6 +218,16 @@ impl GatewayRecord {
                 l.push_str(&format!(" {n} (#{f})"));
             }
             s.push(l);
+        }
+        if let Some(l) = &self.legacy {
+            let other = if l.channel == "out" { "IN" } else { "OUT" };
+            s.push(match l.partner {
+                Some(p) => format!(
+                    "legacy {} channel (its {other} channel: #{p})",
+                    l.channel.to_uppercase()
+                ),
+                None => format!("legacy {} channel ({other} channel not seen)", l.channel.to_uppercase()),
+            });
         }
         if !self.inner.is_empty() {
             let ids: Vec<String> = self.inner.iter().map(|i| format!("#{i}")).collect();

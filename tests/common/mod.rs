@@ -83,21 +83,44 @@ pub fn extra_ports(path: &Path) -> Vec<u16> {
         .unwrap_or_default()
 }
 
-/// `--port N` arguments for the capture's extra ports.
+/// `--port N` arguments for the capture's extra ports, and `--keylog FILE` for its default
+/// key log ([`default_keylog`]): the command line [`analyze`] stands for.
 pub fn port_args(path: &Path) -> Vec<String> {
     extra_ports(path)
         .iter()
         .flat_map(|p| ["--port".to_string(), p.to_string()])
+        .chain(
+            default_keylog(path)
+                .into_iter()
+                .flat_map(|k| ["--keylog".to_string(), k.to_string_lossy().into_owned()]),
+        )
         .collect()
 }
 
+/// The key log a capture is analyzed with by default: `NAME.keys` next to a lab
+/// `gateway-*` capture, whose verdict is read from the decrypted HTTP and MS-TSGU (as
+/// `--keylog NAME.keys` would give it). Other captures are analyzed without their key log:
+/// their reviewed results are those of the encrypted wire (tests/decrypt_lab.rs and
+/// tests/lab_keys.rs decrypt them).
+pub fn default_keylog(path: &Path) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let keys = path.with_extension("keys");
+    (stem.starts_with("gateway-") && keys.is_file()).then_some(keys)
+}
+
 /// Records as JSON values, with the file path made relative so goldens do not depend
-/// on where the repository is checked out. The capture's extra ports are added to `cfg`.
+/// on where the repository is checked out. The capture's extra ports are added to `cfg`,
+/// and its default key log ([`default_keylog`]).
 pub fn analyze(path: &Path, cfg: &Config) -> Vec<serde_json::Value> {
     let mut cfg = cfg.clone();
     for p in extra_ports(path) {
         if !cfg.server_ports.contains(&p) {
             cfg.server_ports.push(p);
+        }
+    }
+    if let Some(k) = default_keylog(path) {
+        if !cfg.keylogs.contains(&k) {
+            cfg.keylogs.push(k);
         }
     }
     let cfg = &cfg;

@@ -9,7 +9,7 @@
 
 use crate::conn::ctx::Ctx;
 use crate::conn::event::{EventKind, InsideEvent};
-use crate::conn::gateway_facts::{self, GatewayFacts, HttpExchange, Role, Step, Transport, MAX_HTTP};
+use crate::conn::gateway_facts::{self, GatewayFacts, HttpExchange, LegacyChannel, Role, Step, Transport, MAX_HTTP};
 use crate::conn::inner::Inner;
 use crate::flow::reassembly::Chunk;
 use crate::flow::tcp::At;
@@ -24,6 +24,12 @@ mod rpc;
 
 /// A KDC proxy body larger than this is skipped, not read.
 const MAX_KDC_BODY: u64 = 64 * 1024;
+/// The random seed a gateway sends after its 200 on a legacy OUT channel, before its first
+/// packet (MS-TSGU 3.3.5.1: "a random entity body of limited size (100 bytes)"; Windows
+/// sends 10): longer than this, the channel is not read further.
+const MAX_SEED: usize = 128;
+/// Client bytes of a legacy IN channel waiting to be handed to its OUT channel.
+const MAX_LEGACY_OUTBOX: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Mode {
@@ -55,6 +61,8 @@ enum Sink {
     Skip,
     /// MS-TSGU packets (legacy HTTP transport).
     Tsgu,
+    /// The client's MS-TSGU packets on a legacy IN channel: handed to the OUT channel.
+    LegacyIn,
     /// A KDC-PROXY-MESSAGE to be read whole.
     Kdc,
     /// DCE/RPC PDUs (RPC over HTTP).
@@ -71,6 +79,8 @@ struct SideState {
     tsgu: Vec<u8>,
     /// The body being collected (KDC proxy).
     body: Vec<u8>,
+    /// A legacy OUT channel's seed is still to be skipped (server side).
+    seed: bool,
 }
 
 /// The HTTPS side of a connection, with the inner RDP connection its tunnel carries.
@@ -78,6 +88,8 @@ struct SideState {
 pub struct GatewayStream {
     sides: [SideState; 2],
     inner: Option<Box<Inner>>,
+    /// A legacy IN channel's client MS-TSGU bytes, for its OUT channel ([`Self::take_legacy_in`]).
+    legacy_in: Vec<(At, Vec<u8>)>,
 }
 
 impl GatewayStream {
@@ -87,6 +99,27 @@ impl GatewayStream {
             .map(|s| s.buf.len() + s.tsgu.len() + s.body.len())
             .sum::<usize>()
             + self.inner.as_ref().map_or(0, |i| i.buffered())
+            + self.legacy_in.iter().map(|(_, d)| d.len()).sum::<usize>()
+    }
+
+    /// A legacy IN channel's client bytes read since the last call: the caller hands them
+    /// to the OUT channel of the same RDG-Connection-Id, or back to this one
+    /// ([`Self::legacy_client_bytes`]) when there is none.
+    pub fn take_legacy_in(&mut self) -> Vec<(At, Vec<u8>)> {
+        std::mem::take(&mut self.legacy_in)
+    }
+
+    pub fn has_legacy_in(&self) -> bool {
+        !self.legacy_in.is_empty()
+    }
+
+    /// The client's MS-TSGU bytes of the legacy transport (its IN channel's body), read
+    /// with this connection's packets.
+    pub fn legacy_client_bytes(&mut self, at: At, d: &[u8], ctx: &mut Ctx<'_>) {
+        if Side::Client.of(&self.sides).mode == Mode::Done {
+            return;
+        }
+        self.tsgu_bytes(Side::Client, at, d, None, ctx);
     }
 
     /// The inner connection, once the leg is finished.
@@ -201,6 +234,13 @@ impl GatewayStream {
         };
         gw.role = role;
         gw.transport = transport;
+        if transport == Some(Transport::Http) {
+            match method.as_str() {
+                "RDG_OUT_DATA" => gw.legacy = Some(LegacyChannel::Out),
+                "RDG_IN_DATA" => gw.legacy = Some(LegacyChannel::In),
+                _ => {}
+            }
+        }
         if q.connection_id.is_some() {
             gw.connection_id.clone_from(&q.connection_id);
         }
@@ -230,7 +270,7 @@ impl GatewayStream {
         }
         let sink = match (role, method.as_str()) {
             (Role::KdcProxy, _) => Sink::Kdc,
-            (Role::Gateway, "RDG_IN_DATA") if transport == Some(Transport::Http) => Sink::Tsgu,
+            (Role::Gateway, "RDG_IN_DATA") if transport == Some(Transport::Http) => Sink::LegacyIn,
             (Role::Gateway, "RPC_IN_DATA") => Sink::Rpc,
             _ => Sink::Skip,
         };
@@ -247,10 +287,16 @@ impl GatewayStream {
 
     fn response(&mut self, at: At, r: http::Response, ctx: &mut Ctx<'_>) -> Mode {
         let gw = gw(ctx);
+        let mut method = None;
         if let Some(x) = gw.http.iter_mut().rev().find(|x| x.status.is_none()) {
             x.status = Some((at, r.status, r.reason.clone()));
+            method = Some(x.method.to_ascii_uppercase());
         }
         let ok = (200..300).contains(&r.status);
+        // A legacy OUT channel's 200: a random seed comes before the gateway's first packet.
+        if ok && gw.transport == Some(Transport::Http) && method.as_deref() == Some("RDG_OUT_DATA") {
+            Side::Server.of_mut(&mut self.sides).seed = true;
+        }
         if gw.role == Role::KdcProxy && !ok {
             gw.kdc_not_answered = gw.kdc_not_answered.saturating_add(1);
             gw.kdc_not_answered_at.get_or_insert(at);
@@ -341,6 +387,18 @@ impl GatewayStream {
         match read {
             Sink::Skip => {}
             Sink::Tsgu => self.tsgu_bytes(side, at, chunk, None, ctx),
+            Sink::LegacyIn => {
+                let held: usize = self.legacy_in.iter().map(|(_, d)| d.len()).sum();
+                if held + chunk.len() > MAX_LEGACY_OUTBOX {
+                    // Nobody takes them (not run by an analyzer): read them here.
+                    for (at, d) in std::mem::take(&mut self.legacy_in) {
+                        self.tsgu_bytes(side, at, &d, None, ctx);
+                    }
+                    self.tsgu_bytes(side, at, chunk, None, ctx);
+                } else if !chunk.is_empty() {
+                    self.legacy_in.push((at, chunk.to_vec()));
+                }
+            }
             Sink::Rpc => self.rpc_bytes(side, at, chunk, ctx),
             Sink::Kdc => {
                 let st = side.of_mut(&mut self.sides);
@@ -413,6 +471,22 @@ impl GatewayStream {
         st.tsgu.extend_from_slice(chunk);
         if let (Some((m, off)), Some(tail)) = (mask, st.tsgu.get_mut(start..)) {
             websocket::unmask(tail, m, off);
+        }
+        let st = side.of_mut(&mut self.sides);
+        if st.seed {
+            match seed_len(&st.tsgu) {
+                Some(n) => {
+                    st.tsgu.drain(..n);
+                    st.seed = false;
+                }
+                None if st.tsgu.len() > MAX_SEED + tsgu::HEADER_LEN => {
+                    ctx.anomaly(at, side, "legacy OUT channel: no HANDSHAKE_RESPONSE after the seed");
+                    st.tsgu.clear();
+                    st.mode = Mode::Done;
+                    return;
+                }
+                None => return,
+            }
         }
         let buf = std::mem::take(&mut side.of_mut(&mut self.sides).tsgu);
         let mut pos = 0;
@@ -507,6 +581,20 @@ impl GatewayStream {
         let inner = self.inner.get_or_insert_with(|| Box::new(Inner::new(at)));
         inner.feed(side, at, Chunk::Data(d), ctx.cfg, ctx.keys);
     }
+}
+
+/// Where the gateway's first packet, HANDSHAKE_RESPONSE (2.2.10.11: 18 bytes), starts
+/// after a legacy OUT channel's seed; `None` while it is not in `b`.
+fn seed_len(b: &[u8]) -> Option<usize> {
+    // packetType PKT_TYPE_HANDSHAKE_RESPONSE, reserved 0, then a plausible packetLength
+    let head = [0x02, 0x00, 0x00, 0x00];
+    (0..=MAX_SEED).find(|&i| {
+        b.get(i..i + 4) == Some(&head[..])
+            && b.get(i + 4..i + 8)
+                .and_then(|l| <[u8; 4]>::try_from(l).ok())
+                .map(u32::from_le_bytes)
+                .is_some_and(|n| (18..=64).contains(&n))
+    })
 }
 
 fn side_is_head(s: &SideState) -> bool {

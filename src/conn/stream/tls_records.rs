@@ -25,15 +25,15 @@ impl StreamDecoder {
         } else {
             ct != tls::CT_CHANGE_CIPHER_SPEC && side.of(&t.change_cipher_spec).is_some()
         };
-        let mut go = false;
-        if protected {
-            if let Some(d) = ctx.decrypt.get(ctx.keys, &ctx.facts.tls) {
-                go = !d.stopped(side);
-                // A direction refused from the start (a server key facing ECDHE) is never fed a
-                // record: the facts say why here.
-                d.note_refused(side, &mut ctx.facts.inside.decryption);
-            }
-        }
+        let go = protected
+            && match ctx.decrypt.get(ctx.keys, &ctx.facts.tls) {
+                Some(d) if d.stopped(side) => {
+                    d.note_refusal(side, ctx.facts);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
         if protected && !ctx.facts.tls.rsa.transcript.is_empty() {
             // The decryptor is made (or never will be): the handshake bytes are not needed.
             ctx.facts.tls.rsa.transcript = Vec::new();
