@@ -36,7 +36,15 @@ fn stream(prefix: &[u8], data: &[u8], cfg: &Config) {
     g.data(Side::Client, at, prefix, &mut ctx);
     for (i, piece) in data.split(|&b| b == 0xff).enumerate() {
         let side = if i % 2 == 0 { Side::Client } else { Side::Server };
-        g.data(side, At { frame: i as u64 + 2, ts: Ts(i as i64) }, piece, &mut ctx);
+        g.data(
+            side,
+            At {
+                frame: i as u64 + 2,
+                ts: Ts(i as i64),
+            },
+            piece,
+            &mut ctx,
+        );
     }
     assert!(g.buffered() <= 8 << 20);
     let _ = g.take_inner();
@@ -57,7 +65,15 @@ fuzz_target!(|data: &[u8]| {
     let _ = kkdcp::parse(data);
     let cfg = Config::default();
     stream(b"", data, &cfg);
-    stream(b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", data, &cfg);
-    stream(b"RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", data, &cfg);
+    stream(
+        b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+        data,
+        &cfg,
+    );
+    stream(
+        b"RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        data,
+        &cfg,
+    );
     stream(h2::PREFACE, data, &cfg);
 });

@@ -37,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((rdp::Framing::Tpkt, len)) = rdp::next_pdu(data) {
         if let Some(pdu) = data.get(..len) {
             if let Ok(rdp::RdpPdu::SendData {
-                content: rdp::ChannelContent::Share(share::SharePdu::Data { data: share::DataPdu::SetErrorInfo(c), .. }),
+                content:
+                    rdp::ChannelContent::Share(share::SharePdu::Data {
+                        data: share::DataPdu::SetErrorInfo(c),
+                        ..
+                    }),
                 ..
             }) = rdp::decode_tpkt(pdu, &ctx)
             {

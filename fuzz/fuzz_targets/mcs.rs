@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdpscope::proto::mcs::{self, ServerCertificate};
 use rdpscope::proto::cert;
 use rdpscope::proto::mcs::domain as mcs_domain;
+use rdpscope::proto::mcs::{self, ServerCertificate};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(ci) = mcs::parse_connect_initial(data) {

@@ -14,7 +14,6 @@ use rdpscope::flow::tcp::At;
 use rdpscope::flow::{Endpoint, Side};
 use rdpscope::proto::http_connect;
 use rdpscope::proto::socks::{self, ClientMsg, ClientStep, ServerMsg, ServerStep};
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 
 fn walk_client(mut i: &[u8]) {
@@ -56,7 +55,11 @@ fn walk_server(mut i: &[u8]) {
 
 /// A segment header of `side`: `[seq, ack]`.
 fn header(side: Side, [seq, ack]: [u32; 2], syn: bool, ack_flag: bool) -> TcpHeader {
-    let (src_port, dst_port) = if side == Side::Client { (50000, 1080) } else { (1080, 50000) };
+    let (src_port, dst_port) = if side == Side::Client {
+        (50000, 1080)
+    } else {
+        (1080, 50000)
+    };
     TcpHeader {
         src_port,
         dst_port,
@@ -93,13 +96,30 @@ fuzz_target!(|data: &[u8]| {
     walk_http(data);
 
     let cfg = Config::default();
-    let client = Endpoint { ip: [10, 0, 0, 2].into(), port: 50000 };
-    let server = Endpoint { ip: [10, 0, 0, 1].into(), port: 1080 };
-    let mut at = At { frame: 1, ts: Ts(1_700_000_000_000_000_000) };
+    let client = Endpoint {
+        ip: [10, 0, 0, 2].into(),
+        port: 50000,
+    };
+    let server = Endpoint {
+        ip: [10, 0, 0, 1].into(),
+        port: 1080,
+    };
+    let mut at = At {
+        frame: 1,
+        ts: Ts(1_700_000_000_000_000_000),
+    };
     let mut conn = Connection::new(1, client, server, at, false);
-    for (side, syn, ack) in [(Side::Client, true, false), (Side::Server, true, true), (Side::Client, false, true)] {
-        let seq = if side == Side::Client { [1000, 5000] } else { [5000, 1001] };
-        conn.on_tcp(side, at, &header(side, seq, syn, ack), &[], 0, &cfg);
+    for (side, syn, ack) in [
+        (Side::Client, true, false),
+        (Side::Server, true, true),
+        (Side::Client, false, true),
+    ] {
+        let seq = if side == Side::Client {
+            [1000, 5000]
+        } else {
+            [5000, 1001]
+        };
+        conn.on_tcp(side, at, &header(side, seq, syn, ack), &[], 0, &cfg, None);
         at.frame += 1;
     }
     let mut next = [1001u32, 5001u32];
@@ -109,13 +129,13 @@ fuzz_target!(|data: &[u8]| {
         let side = if b & 0x80 == 0 { Side::Client } else { Side::Server };
         let (seg, more) = tail.split_at(n);
         let (mine, theirs) = (next[side.index()], next[1 - side.index()]);
-        conn.on_tcp(side, at, &header(side, [mine, theirs], false, true), seg, 0, &cfg);
+        conn.on_tcp(side, at, &header(side, [mine, theirs], false, true), seg, 0, &cfg, None);
         next[side.index()] = mine.wrapping_add(n as u32);
         at.frame += 1;
         at.ts = Ts(at.ts.0 + 500_000_000);
         rest = more;
     }
-    conn.finish(&cfg);
+    conn.finish(&cfg, None);
     let f = Finished::Tcp(Box::new(conn));
     let r = rdpscope::emit::record(&f, &cfg);
     if let Some(p) = &r.proxy {

@@ -9,7 +9,6 @@ use rdpscope::conn::udp::UdpFlow;
 use rdpscope::flow::tcp::At;
 use rdpscope::flow::{Endpoint, Side};
 use rdpscope::proto::rdpeudp;
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,7 +13,6 @@ use rdpscope::decode::TcpHeader;
 use rdpscope::flow::reassembly::{Chunk, Reassembler};
 use rdpscope::flow::tcp::At;
 use rdpscope::flow::{Endpoint, Side};
-use rdpscope::record::ConnectionRecord;
 use rdpscope::ts::Ts;
 
 #[derive(Arbitrary, Debug)]
@@ -200,7 +199,7 @@ fuzz_target!(|input: Input| {
             h.src_port = 3389;
             h.dst_port = 50000;
         }
-        conn.on_tcp(side, at, &h, payload, missing, &cfg);
+        conn.on_tcp(side, at, &h, payload, missing, &cfg, None);
         assert!(
             conn.buffered()
                 <= 2 * (cfg.max_out_of_order + cfg.max_stream_buffer + cfg.max_handshake_message) + 2 * 65536
@@ -217,7 +216,7 @@ fuzz_target!(|input: Input| {
     });
     bare.add(flushed);
     assert_eq!(bare.r.pending_bytes(), 0);
-    conn.finish(&cfg);
+    conn.finish(&cfg, None);
     let f = Finished::Tcp(Box::new(conn));
     let r = rdpscope::emit::record(&f, &cfg);
     let _ = serde_json::to_string(&r);

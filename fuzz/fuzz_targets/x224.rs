@@ -11,23 +11,23 @@ fn tpdu(payload: &[u8]) {
         let _ = format!("{t:?}");
         if let x224::Tpdu::ConnectionRequest(cr) = &t {
             if let Some(n) = cr.neg_req {
-                let _ = x224::protocol_names(n.requested_protocols);
-                let _ = x224::request_flag_names(n.flags);
+                let _ = n.requested_protocols.names();
+                let _ = n.flags.names();
             }
         }
         if let x224::Tpdu::ConnectionConfirm(cc) = &t {
             match cc.negotiation {
                 Some(x224::Negotiation::Failure { code }) => {
-                    let _ = x224::failure_name(code);
+                    let _ = code.name();
                 }
                 Some(x224::Negotiation::Response {
                     selected_protocol,
                     flags,
                     ..
                 }) => {
-                    let _ = x224::selected_name(selected_protocol);
-                    let _ = x224::selects_tls(selected_protocol);
-                    let _ = x224::response_flag_names(flags);
+                    let _ = selected_protocol.name();
+                    let _ = selected_protocol.selects_tls();
+                    let _ = flags.names();
                 }
                 None => {}
             }
