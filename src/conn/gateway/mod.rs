@@ -488,15 +488,31 @@ impl GatewayStream {
                 None => return,
             }
         }
+        self.cut_units(side, at, ctx, tsgu::packet_len, |g, unit, ctx| {
+            match tsgu::parse(unit) {
+                Ok(p) => g.packet(side, at, p, ctx),
+                Err(_) => ctx.anomaly(at, side, "MS-TSGU packet does not parse"),
+            }
+        });
+    }
+
+    /// Hand `each` every whole unit (an MS-TSGU packet, a DCE/RPC PDU) of `side`'s buffered
+    /// bytes, `len_of` telling a unit's length from its first bytes; the rest stays buffered.
+    /// A malformed length ends parsing of that side.
+    pub(super) fn cut_units<'c>(
+        &mut self,
+        side: Side,
+        at: At,
+        ctx: &mut Ctx<'c>,
+        len_of: impl Fn(&[u8]) -> crate::proto::ParseResult<usize>,
+        mut each: impl FnMut(&mut Self, &[u8], &mut Ctx<'c>),
+    ) {
         let buf = std::mem::take(&mut side.of_mut(&mut self.sides).tsgu);
         let mut pos = 0;
         while let Some(rest) = buf.get(pos..).filter(|r| !r.is_empty()) {
-            match tsgu::packet_len(rest) {
-                Ok(len) if rest.len() >= len => {
-                    match tsgu::parse(rest.get(..len).unwrap_or_default()) {
-                        Ok(p) => self.packet(side, at, p, ctx),
-                        Err(_) => ctx.anomaly(at, side, "MS-TSGU packet does not parse"),
-                    }
+            match len_of(rest) {
+                Ok(len) if len > 0 && rest.len() >= len => {
+                    each(self, rest.get(..len).unwrap_or_default(), ctx);
                     pos += len;
                 }
                 Ok(_) | Err(ParseError::Incomplete) => break,

@@ -7,7 +7,7 @@ use crate::conn::ctx::Ctx;
 use crate::conn::event::{EventKind, InsideEvent};
 use crate::flow::tcp::At;
 use crate::flow::Side;
-use crate::proto::{rpch, ParseError};
+use crate::proto::rpch;
 
 impl GatewayStream {
     /// Body bytes of an RPC channel; whole PDUs are counted and faults read.
@@ -20,38 +20,22 @@ impl GatewayStream {
             return;
         }
         st.tsgu.extend_from_slice(chunk);
-        let buf = std::mem::take(&mut st.tsgu);
-        let mut pos = 0;
-        while let Some(rest) = buf.get(pos..).filter(|r| !r.is_empty()) {
-            match rpch::header(rest) {
-                Ok(h) if rest.len() >= h.frag_len => {
-                    let g = gw(ctx);
-                    *side.of_mut(&mut g.rpc_pdus) += 1;
-                    if h.ptype == rpch::PTYPE_FAULT {
-                        if let Ok(status) = rpch::fault_status(rest.get(..h.frag_len).unwrap_or_default()) {
-                            g.rpc_fault.get_or_insert((at, side, status));
-                            ctx.event(
-                                at,
-                                side,
-                                EventKind::Inside(InsideEvent::Tsgu {
-                                    packet: "RPC fault",
-                                    status: Some(status),
-                                }),
-                            );
-                        }
-                    }
-                    pos += h.frag_len;
-                }
-                Ok(_) | Err(ParseError::Incomplete) => break,
-                Err(ParseError::Malformed(what)) => {
-                    ctx.anomaly(at, side, what);
-                    side.of_mut(&mut self.sides).mode = Mode::Done;
-                    return;
-                }
+        let len_of = |b: &[u8]| rpch::header(b).map(|h| h.frag_len);
+        self.cut_units(side, at, ctx, len_of, |_, pdu, ctx| {
+            let g = gw(ctx);
+            *side.of_mut(&mut g.rpc_pdus) += 1;
+            let fault = rpch::header(pdu).is_ok_and(|h| h.ptype == rpch::PTYPE_FAULT);
+            if let Some(status) = fault.then(|| rpch::fault_status(pdu).ok()).flatten() {
+                g.rpc_fault.get_or_insert((at, side, status));
+                ctx.event(
+                    at,
+                    side,
+                    EventKind::Inside(InsideEvent::Tsgu {
+                        packet: "RPC fault",
+                        status: Some(status),
+                    }),
+                );
             }
-        }
-        let st = side.of_mut(&mut self.sides);
-        st.tsgu = buf;
-        st.tsgu.drain(..pos.min(st.tsgu.len()));
+        });
     }
 }
