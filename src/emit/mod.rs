@@ -138,7 +138,7 @@ impl Emitter {
     /// the views that still read them.
     pub fn finish_in_place(&mut self) -> Summary {
         let mut s = self.summary.clone();
-        s.stories = std::mem::take(&mut self.stories).finish();
+        (s.stories, s.stories_omitted) = std::mem::take(&mut self.stories).finish();
         s.close(self.top);
         s.attacks.clone_from(&self.attacks.detections);
         s.attack_sources_evicted = self.attacks.sources_evicted;
@@ -148,7 +148,7 @@ impl Emitter {
     /// The run's summary, with the retry stories.
     pub fn finish(self) -> Summary {
         let mut s = self.summary;
-        s.stories = self.stories.finish();
+        (s.stories, s.stories_omitted) = self.stories.finish();
         s.close(self.top);
         s.attacks = self.attacks.detections;
         s.attack_sources_evicted = self.attacks.sources_evicted;

@@ -158,7 +158,16 @@ pub struct Stories {
     /// Last attempt of each chain that may still be extended -> first attempt.
     tails: HashMap<u64, u64>,
     since_prune: u64,
+    /// Chains that can no longer grow, by (attempts, first id): at most [`MAX_STORIES`], the
+    /// ones with the fewest attempts let go of first, so a sensor that runs for days keeps
+    /// the longest stories in bounded memory.
+    told: BTreeMap<(u64, u64), Chain>,
+    /// Stories let go of beyond the bound.
+    omitted: u64,
 }
+
+/// Retry stories kept for the summary (docs/limits.md).
+pub const MAX_STORIES: usize = 1_000;
 
 impl Stories {
     /// Add the next record. With a `linker`, chains that can no longer grow are let go of.
@@ -200,18 +209,41 @@ impl Stories {
     }
 
     fn end_tail(&mut self, tail: u64) {
-        if let Some(root) = self.tails.remove(&tail) {
-            if self.chains.get(&root).is_some_and(|c| c.attempts < 2) {
-                self.chains.remove(&root);
+        let Some(root) = self.tails.remove(&tail) else {
+            return;
+        };
+        let Some(c) = self.chains.remove(&root) else {
+            return;
+        };
+        if c.attempts < 2 {
+            return;
+        }
+        self.told.insert((c.attempts, root), c);
+        if self.told.len() > MAX_STORIES {
+            // The fewest attempts go first; among those, the latest chain.
+            let fewest = self.told.keys().next().map(|(a, _)| *a);
+            let victim = fewest.and_then(|a| self.told.range((a, 0)..=(a, u64::MAX)).next_back().map(|(k, _)| *k));
+            if let Some(k) = victim {
+                self.told.remove(&k);
+                self.omitted += 1;
             }
         }
     }
 
-    /// The stories, those with the most attempts first (then in order of their first attempt).
-    pub fn finish(self) -> Vec<String> {
-        let mut v: Vec<Chain> = self.chains.into_values().filter(|c| c.attempts >= 2).collect();
-        v.sort_by_key(|c| std::cmp::Reverse(c.attempts));
-        v.iter().map(Chain::line).collect()
+    /// The stories, those with the most attempts first (then in order of their first
+    /// attempt), and how many were let go of beyond [`MAX_STORIES`].
+    pub fn finish(self) -> (Vec<String>, u64) {
+        let mut v: Vec<(u64, Chain)> = self
+            .chains
+            .into_iter()
+            .filter(|(_, c)| c.attempts >= 2)
+            .chain(self.told.into_iter().map(|((_, id), c)| (id, c)))
+            .collect();
+        v.sort_by_key(|(id, c)| (std::cmp::Reverse(c.attempts), *id));
+        // Chains that could still grow were not bounded yet: the same rule applies now.
+        let omitted = self.omitted + v.len().saturating_sub(MAX_STORIES) as u64;
+        v.truncate(MAX_STORIES);
+        (v.iter().map(|(_, c)| c.line()).collect(), omitted)
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Summary {
     pub failures_by_cause: BTreeMap<String, u64>,
     /// Chains of retried attempts told as one line each, those with the most attempts first.
     pub stories: Vec<String>,
+    /// Stories let go of beyond the bound (`emit::retry::MAX_STORIES`), those with the fewest
+    /// attempts first.
+    pub stories_omitted: u64,
     /// The servers with the most failed connections (`--top N` rows).
     pub failures_by_server: Vec<Row>,
     /// The (cause, server) pairs with the most failed connections.

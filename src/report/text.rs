@@ -528,8 +528,16 @@ pub fn summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     if s.stories.len() > shown {
         writeln!(
             out,
-            "  … {} more retry stories (--top N shows more; all are in --format json)",
+            "  … {} more retry stories (--top N shows more; they are in --format json)",
             s.stories.len() - shown
+        )?;
+    }
+    if s.stories_omitted > 0 {
+        writeln!(
+            out,
+            "  … and {} shorter retry stories not kept (at most {} are, the longest)",
+            s.stories_omitted,
+            crate::emit::retry::MAX_STORIES
         )?;
     }
     for f in &s.files {
