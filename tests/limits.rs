@@ -1,6 +1,8 @@
 //! Every resource bound of docs/limits.md, hit on purpose through the real analyzer with
 //! synthetic traffic: the bound holds while it is hit, and the result says it was.
 
+mod common;
+
 use etherparse::PacketBuilder;
 use rdpscope::analyzer::{Analyzer, Finished};
 use rdpscope::config::Config;
@@ -574,49 +576,6 @@ fn waiting_records_are_bounded() {
     assert!(stats.released_early >= 200, "{}", stats.released_early);
 }
 
-/// A classic pcap of refused attempts (SYN, RST): `(client, first second, attempts)` each,
-/// one attempt a second from fresh client ports, so each client's attempts form a chain of
-/// retries.
-fn refused_chains(path: &std::path::Path, chains: &[([u8; 4], u32, u16)]) {
-    let mut frames: Vec<(u32, u32, Vec<u8>)> = Vec::new();
-    for (client, start, attempts) in chains {
-        for k in 0..*attempts {
-            let t = start + u32::from(k);
-            let port = 40_000 + k;
-            let syn = PacketBuilder::ethernet2([2; 6], [4; 6])
-                .ipv4(*client, S, 64)
-                .tcp(port, 3389, 1000, 64_240)
-                .syn();
-            let rst = PacketBuilder::ethernet2([4; 6], [2; 6])
-                .ipv4(S, *client, 64)
-                .tcp(3389, port, 0, 0)
-                .rst()
-                .ack(1001);
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            syn.write(&mut a, &[]).unwrap();
-            rst.write(&mut b, &[]).unwrap();
-            frames.push((t, 0, a));
-            frames.push((t, 300, b));
-        }
-    }
-    frames.sort_by_key(|(t, u, _)| (*t, *u));
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xA1B2C3D4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    for (t, usec, f) in frames {
-        out.extend_from_slice(&(1_700_000_000 + t).to_le_bytes());
-        out.extend_from_slice(&usec.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&f);
-    }
-    std::fs::write(path, out).unwrap();
-}
-
 /// The retry stories a run keeps are bounded (a sensor runs for days): beyond
 /// `MAX_STORIES`, the stories with the fewest attempts are let go of and counted, and the
 /// longest survive whenever they came.
@@ -633,7 +592,7 @@ fn retry_stories_are_bounded_and_the_longest_kept() {
     chains.push(([10, 9, 9, 9], 0, 5));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chains.pcap");
-    refused_chains(&path, &chains);
+    common::refused_chains(&path, &chains);
     let cfg = Config::default();
     let res = rdpscope::pipeline::analyze_file(
         &path,
@@ -646,5 +605,5 @@ fn retry_stories_are_bounded_and_the_longest_kept() {
     let s = &res.summary;
     assert_eq!(s.stories.len(), MAX_STORIES);
     assert_eq!(s.stories_omitted, extra as u64 + 1);
-    assert!(s.stories[0].starts_with("10.9.9.9 -> 10.0.0.2"), "{}", s.stories[0]);
+    assert!(s.stories[0].starts_with("10.9.9.9 -> 10.0.0.1"), "{}", s.stories[0]);
 }

@@ -12,14 +12,13 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::conn::gateway_facts::{LegacyChannel, TunnelSteps};
+use crate::conn::gateway_facts::TunnelSteps;
 use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
@@ -31,7 +30,9 @@ use crate::ts::Ts;
 
 mod flood;
 pub mod kerberos;
+mod legacy;
 pub mod ready;
+mod view;
 
 pub use flood::SynFlood;
 use flood::{is_bare_syn, Floods, HalfOpen, FLOOD_QUIET_SECS};
@@ -212,45 +213,6 @@ impl Analyzer {
         self.next_id
     }
 
-    /// Connections currently tracked (for live views), attempts that have so far only sent
-    /// SYNs included: those are built from their small entry on each call (a firewall that
-    /// drops SYNs is the failure a live user most needs to see while it happens). Attempts
-    /// against a server under a SYN flood have no id and are counted in its summary instead.
-    pub fn open_connections(&self) -> impl Iterator<Item = Cow<'_, Connection>> {
-        self.tcp.values().filter_map(|f| self.listed(f))
-    }
-
-    /// The `n` most recently active of [`Analyzer::open_connections`], and how many there are
-    /// in all: a live view refreshes several times a second and cannot afford a record per
-    /// connection of a busy gateway.
-    pub fn recent_open_connections(&self, n: usize) -> (Vec<Cow<'_, Connection>>, usize) {
-        let mut flows: Vec<&Flow> = self
-            .tcp
-            .values()
-            .filter(|f| match f {
-                Flow::Full(..) => true,
-                Flow::HalfOpen(h) => h.id.is_some(),
-            })
-            .collect();
-        let total = flows.len();
-        if total > n {
-            flows.select_nth_unstable_by_key(n, |f| std::cmp::Reverse(f.last_seen()));
-            flows.truncate(n);
-        }
-        (flows.into_iter().filter_map(|f| self.listed(f)).collect(), total)
-    }
-
-    fn listed<'a>(&'a self, f: &'a Flow) -> Option<Cow<'a, Connection>> {
-        match f {
-            Flow::Full(c, _) => Some(Cow::Borrowed(&**c)),
-            Flow::HalfOpen(h) => h.id.map(|id| Cow::Owned(h.into_connection(id, &self.cfg))),
-        }
-    }
-
-    pub fn open_udp_flows(&self) -> impl Iterator<Item = &UdpFlow> {
-        self.udp.values()
-    }
-
     /// TCP flows tracked now (half-open attempts included) and bytes they buffer.
     pub fn tracked(&self) -> (usize, usize) {
         (self.tcp.len(), self.buffered)
@@ -409,75 +371,6 @@ impl Analyzer {
         self.insert_full(key, c);
     }
 
-    /// A legacy RD Gateway transport leg: an OUT channel is registered under its
-    /// RDG-Connection-Id; an IN channel's client packets go to that OUT channel, which then
-    /// reads the whole MS-TSGU conversation and carries the inner RDP connection (or back to
-    /// the IN channel when no OUT channel of that id is open).
-    fn route_legacy(&mut self, key: FlowKey) {
-        let Some(Flow::Full(c, _)) = self.tcp.get_mut(&key) else {
-            return;
-        };
-        let Some((ch, cid)) = c.legacy_channel() else { return };
-        match ch {
-            LegacyChannel::Out => {
-                if !self.legacy_out.contains_key(cid) {
-                    let v = (key, c.id);
-                    self.legacy_out.insert(cid.to_string(), v);
-                }
-            }
-            LegacyChannel::In => {
-                if !c.has_legacy_in() {
-                    return;
-                }
-                let cid = cid.to_string();
-                let in_id = c.id;
-                let bytes = c.take_legacy_in();
-                let partner = self.hand_to_legacy_out(&cid, in_id, bytes);
-                if let Some(Flow::Full(c, acct)) = self.tcp.get_mut(&key) {
-                    match partner {
-                        Ok(out_id) => c.set_legacy_partner(out_id),
-                        Err(bytes) => {
-                            for (at, d) in &bytes {
-                                c.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
-                            }
-                        }
-                    }
-                    let now = c.buffered();
-                    let before = std::mem::replace(acct, now);
-                    self.account(before, now);
-                }
-            }
-        }
-    }
-
-    /// Hands a legacy IN channel's client bytes to the open OUT channel of `cid`: its
-    /// connection id, or the bytes back when there is none.
-    fn hand_to_legacy_out(
-        &mut self,
-        cid: &str,
-        in_id: u64,
-        bytes: Vec<(At, Vec<u8>)>,
-    ) -> Result<u64, Vec<(At, Vec<u8>)>> {
-        let Some((out_key, out_id)) = self.legacy_out.get(cid).copied() else {
-            return Err(bytes);
-        };
-        let Some(Flow::Full(out, acct)) = self
-            .tcp
-            .get_mut(&out_key)
-            .filter(|f| matches!(f, Flow::Full(o, _) if o.id == out_id))
-        else {
-            return Err(bytes);
-        };
-        for (at, d) in &bytes {
-            out.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
-        }
-        out.set_legacy_partner(in_id);
-        let now = out.buffered();
-        let before = std::mem::replace(acct, now);
-        self.account(before, now);
-        Ok(out_id)
-    }
-
     /// Bytes held in reassembly and PDU buffers over all connections.
     pub fn buffered(&self) -> usize {
         self.buffered
@@ -562,43 +455,7 @@ impl Analyzer {
             Retire::CaptureEnd => c.open_at_end = !c.tcp.closed(),
         }
         c.finish(&self.cfg, Some(&self.keys));
-        if let Some((ch, cid)) = c.legacy_channel().map(|(ch, cid)| (ch, cid.to_string())) {
-            match ch {
-                LegacyChannel::Out => {
-                    if self.legacy_out.get(&cid).is_some_and(|(_, id)| *id == c.id) {
-                        self.legacy_out.remove(&cid);
-                    }
-                    if let (Some(_), Some(steps)) = (c.legacy_partner(), c.tunnel_steps()) {
-                        if self.legacy_steps.len() >= MAX_LEGACY_STEPS {
-                            self.legacy_steps.clear();
-                        }
-                        self.legacy_steps.insert(cid.clone(), steps);
-                    }
-                }
-                LegacyChannel::In if c.has_legacy_in() => {
-                    let bytes = c.take_legacy_in();
-                    match self.hand_to_legacy_out(&cid, c.id, bytes) {
-                        Ok(out_id) => c.set_legacy_partner(out_id),
-                        Err(bytes) => {
-                            for (at, d) in &bytes {
-                                c.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
-                            }
-                        }
-                    }
-                }
-                LegacyChannel::In => {}
-            }
-            // An IN channel whose packets its OUT channel read is judged by that tunnel.
-            if ch == LegacyChannel::In && c.legacy_partner().is_some() {
-                let open = self.legacy_out.get(&cid).and_then(|(k, id)| match self.tcp.get(k) {
-                    Some(Flow::Full(o, _)) if o.id == *id => o.tunnel_steps(),
-                    _ => None,
-                });
-                if let Some(steps) = open.or_else(|| self.legacy_steps.remove(&cid)) {
-                    c.adopt_steps(steps);
-                }
-            }
-        }
+        self.legacy_retired(&mut c);
         if !self.kdc.is_empty() {
             c.facts.inside.kerberos = self.kdc.for_client(c.client.ip, c.first.ts, c.last.ts);
         }

@@ -172,9 +172,39 @@ pub fn tshark_pairs(capture: &Path, opts: &[String], filter: &str, field: &str) 
         .collect()
 }
 
-/// A capture of `n` refused attempts (SYN, RST), each from its own client port.
+/// A capture of `n` refused attempts (SYN, RST) from 10.0.0.2, each from its own client port.
 pub fn refused_attempts(path: &std::path::Path, n: u16) {
+    refused_chains(path, &[([10, 0, 0, 2], 0, n)]);
+}
+
+/// A classic pcap of refused attempts (SYN, RST) to 10.0.0.1:3389: `(client, first second,
+/// attempts)` each, one attempt a second from fresh client ports, so each client's attempts
+/// form a chain of retries.
+pub fn refused_chains(path: &std::path::Path, chains: &[([u8; 4], u32, u16)]) {
     use etherparse::PacketBuilder;
+    const SERVER: [u8; 4] = [10, 0, 0, 1];
+    let mut frames: Vec<(u32, u32, Vec<u8>)> = Vec::new();
+    for (client, start, attempts) in chains {
+        for k in 0..*attempts {
+            let t = start + u32::from(k);
+            let port = 40_000 + k;
+            let syn = PacketBuilder::ethernet2([2; 6], [4; 6])
+                .ipv4(*client, SERVER, 64)
+                .tcp(port, 3389, 1000, 64_240)
+                .syn();
+            let rst = PacketBuilder::ethernet2([4; 6], [2; 6])
+                .ipv4(SERVER, *client, 64)
+                .tcp(3389, port, 0, 0)
+                .rst()
+                .ack(1001);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            syn.write(&mut a, &[]).unwrap();
+            rst.write(&mut b, &[]).unwrap();
+            frames.push((t, 0, a));
+            frames.push((t, 300, b));
+        }
+    }
+    frames.sort_by_key(|(t, u, _)| (*t, *u));
     let mut out = Vec::new();
     out.extend_from_slice(&0xA1B2C3D4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
@@ -182,30 +212,12 @@ pub fn refused_attempts(path: &std::path::Path, n: u16) {
     out.extend_from_slice(&[0; 8]);
     out.extend_from_slice(&65535u32.to_le_bytes());
     out.extend_from_slice(&1u32.to_le_bytes());
-    for k in 0..n {
-        let t = 1_700_000_000u32 + u32::from(k);
-        let port = 40_000 + k;
-        for (from_client, usec) in [(true, 0u32), (false, 300)] {
-            let b = if from_client {
-                PacketBuilder::ethernet2([2; 6], [4; 6])
-                    .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
-                    .tcp(port, 3389, 1000, 64_240)
-                    .syn()
-            } else {
-                PacketBuilder::ethernet2([4; 6], [2; 6])
-                    .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-                    .tcp(3389, port, 0, 0)
-                    .rst()
-                    .ack(1001)
-            };
-            let mut f = Vec::new();
-            b.write(&mut f, &[]).unwrap();
-            out.extend_from_slice(&t.to_le_bytes());
-            out.extend_from_slice(&usec.to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(&f);
-        }
+    for (t, usec, f) in frames {
+        out.extend_from_slice(&(1_700_000_000 + t).to_le_bytes());
+        out.extend_from_slice(&usec.to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f);
     }
     std::fs::write(path, out).unwrap();
 }
