@@ -167,18 +167,7 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
         "capabilities still held: {cap_eff}"
     );
 
-    let files: Vec<String> = FIXTURES
-        .iter()
-        .map(|f| {
-            common::root()
-                .join(format!("fixtures/lab/{f}.pcap"))
-                .display()
-                .to_string()
-        })
-        .collect();
-    let mut replay = vec!["ip", "netns", "exec", &b, "tcpreplay", "-q", "-i", "vb"];
-    replay.extend(files.iter().map(String::as_str));
-    assert!(run(&replay), "tcpreplay failed");
+    replay_lab(&b, FIXTURES);
     std::thread::sleep(Duration::from_millis(500));
 
     // Ctrl-C: the capture stops and every connection still open is finished and printed.
@@ -223,6 +212,22 @@ fn live_capture_on_veth_gives_the_offline_verdicts() {
     let mut again: Vec<Value> = common::analyze(&saved, &cfg).iter().map(verdict).collect();
     again.sort_by_key(key);
     assert_eq!(again, want, "the --write capture differs");
+}
+
+/// Replays the lab captures `names` with tcpreplay onto `vb` in namespace `b`.
+fn replay_lab(b: &str, names: &[&str]) {
+    let files: Vec<String> = names
+        .iter()
+        .map(|f| {
+            common::root()
+                .join(format!("fixtures/lab/{f}.pcap"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut replay = vec!["ip", "netns", "exec", b, "tcpreplay", "-q", "-i", "vb"];
+    replay.extend(files.iter().map(String::as_str));
+    assert!(run(&replay), "tcpreplay failed");
 }
 
 /// An HTTP GET inside namespace `ns` (bash's /dev/tcp: the namespace's loopback is not the
@@ -294,33 +299,14 @@ fn prometheus_scraping_live_stores_the_offline_verdicts() {
                 .entry(format!("rdpscope_connections_total/outcome={outcome}"))
                 .or_default() += 1;
             if outcome == "failed" {
-                let cause = r["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|f| f["severity"] == "error")
-                    .unwrap()["code"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
+                let cause = common::cause_code(&r);
                 *want
                     .entry(format!("rdpscope_failures_total/cause={cause}"))
                     .or_default() += 1;
             }
         }
     }
-    let files: Vec<String> = CLOSING
-        .iter()
-        .map(|f| {
-            common::root()
-                .join(format!("fixtures/lab/{f}.pcap"))
-                .display()
-                .to_string()
-        })
-        .collect();
-    let mut replay = vec!["ip", "netns", "exec", &b, "tcpreplay", "-q", "-i", "vb"];
-    replay.extend(files.iter().map(String::as_str));
-    assert!(run(&replay), "tcpreplay failed");
+    replay_lab(&b, CLOSING);
     let start = Instant::now();
     let mut stored = std::collections::BTreeMap::new();
     while start.elapsed() < Duration::from_secs(60) {

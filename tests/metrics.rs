@@ -64,12 +64,7 @@ fn expected(file: &str) -> BTreeMap<String, f64> {
             .entry(format!("rdpscope_phase_reached_total{{phase=\"{phase}\"}}"))
             .or_insert(0.0) += 1.0;
         if outcome == "failed" {
-            let cause = v["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["severity"] == "error")
-                .map_or("unexplained".to_string(), |f| f["code"].as_str().unwrap().to_string());
+            let cause = common::cause_code(&v);
             *want
                 .entry(format!("rdpscope_failures_total{{cause=\"{cause}\"}}"))
                 .or_insert(0.0) += 1.0;

@@ -239,3 +239,14 @@ pub fn decrypted_success_nla() -> Vec<rdpscope::record::ConnectionRecord> {
     .unwrap()
     .records
 }
+
+/// The cause of a failed connection's JSON record: the code of its first `error` finding,
+/// or `unexplained` (as the summary counts it).
+pub fn cause_code(r: &serde_json::Value) -> String {
+    r["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["severity"] == "error"))
+        .and_then(|f| f["code"].as_str())
+        .unwrap_or("unexplained")
+        .to_string()
+}
