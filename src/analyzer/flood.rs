@@ -92,6 +92,18 @@ impl HalfOpen {
         self.syns.get(self.n.saturating_sub(1)).map_or(self.syns[0].0, |s| s.0)
     }
 
+    /// When it is retired if no packet comes: an attempt made during a flood is summarised
+    /// whenever it goes, so it need not be held for the whole idle timeout.
+    pub(super) fn due(&self, cfg: &Config) -> Ts {
+        let idle = cfg.idle_timeout_secs as i64;
+        let wait = if self.id.is_none() {
+            FLOOD_QUIET_SECS.min(idle)
+        } else {
+            idle
+        };
+        super::after(self.last().ts, wait)
+    }
+
     /// Whether `h` (from the client) is one more copy of the same SYN.
     pub(super) fn takes(&self, h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
         is_bare_syn(h, payload, missing) && h.seq == self.isn && self.n < HALF_OPEN_SYNS
@@ -179,7 +191,7 @@ impl Analyzer {
             self.floods.held.entry(server).or_default().push_back(key);
         }
         self.make_room();
-        let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho)));
+        let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho), ho.due(&self.cfg)));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
     }
@@ -195,7 +207,7 @@ impl Analyzer {
             let Some(k) = keys.pop_front() else { break };
             victims.extend(self.tcp.remove_if(
                 k,
-                |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none() && h.server == server),
+                |f| matches!(f, Flow::HalfOpen(h, _) if h.id.is_none() && h.server == server),
             ));
         }
         // Keys of entries that left another way wait here until met: bounded all the same.
@@ -229,9 +241,9 @@ impl Analyzer {
         self.floods.latest.insert(server, idx);
         let waiting = self
             .tcp
-            .drain_where(|f| matches!(f, Flow::HalfOpen(h) if h.server == server));
+            .drain_where(|f| matches!(f, Flow::HalfOpen(h, _) if h.server == server));
         for f in waiting {
-            if let Flow::HalfOpen(h) = f {
+            if let Flow::HalfOpen(h, _) = f {
                 self.half_open_gone(server);
                 self.summarise(*h);
             }

@@ -42,9 +42,9 @@ impl Analyzer {
                             }
                         }
                     }
-                    let now = c.buffered();
+                    let now = super::Acct::of(c, &self.cfg);
                     let before = std::mem::replace(acct, now);
-                    self.account(before, now);
+                    self.account(before.buffered, now.buffered);
                 }
             }
         }
@@ -72,9 +72,9 @@ impl Analyzer {
             out.legacy_client_bytes(*at, d, &self.cfg, Some(&self.keys));
         }
         out.set_legacy_partner(in_id);
-        let now = out.buffered();
+        let now = super::Acct::of(out, &self.cfg);
         let before = std::mem::replace(acct, now);
-        self.account(before, now);
+        self.account(before.buffered, now.buffered);
         Ok(out_id)
     }
 

@@ -118,16 +118,57 @@ impl Finished {
 /// What the TCP flow table holds.
 enum Flow {
     /// Boxed, like a connection, so that a table entry is small: the table is sized for its
-    /// bound and a flood spreads entries over all of it.
-    HalfOpen(Box<HalfOpen>),
-    /// A connection, and the bytes it buffered when last accounted.
-    Full(Box<Connection>, usize),
+    /// bound and a flood spreads entries over all of it. With the time it is due to be
+    /// retired if nothing more comes.
+    HalfOpen(Box<HalfOpen>, Ts),
+    /// A connection, and its figures as of its last packet.
+    Full(Box<Connection>, Acct),
+}
+
+/// What the analyzer keeps of a connection next to it in the table, as of its last packet:
+/// a sweep reads these without visiting the boxed connection (a cache miss each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Acct {
+    /// Bytes held in its reassembly and PDU buffers.
+    buffered: usize,
+    /// When it is retired if nothing more comes: the close linger after it closed, else the
+    /// idle timeout after its last packet.
+    due: Ts,
+}
+
+impl Acct {
+    fn of(c: &Connection, cfg: &Config) -> Acct {
+        let wait = if c.tcp.closed() {
+            cfg.close_linger_secs.min(cfg.idle_timeout_secs)
+        } else {
+            cfg.idle_timeout_secs
+        };
+        Acct {
+            buffered: c.buffered(),
+            due: after(c.last.ts, wait as i64),
+        }
+    }
+}
+
+/// `secs` seconds after `t`.
+fn after(t: Ts, secs: i64) -> Ts {
+    Ts(t.0.saturating_add(NS.saturating_mul(secs)))
+}
+
+impl Flow {
+    /// When the flow is retired if no packet comes for it.
+    fn due(&self) -> Ts {
+        match self {
+            Flow::HalfOpen(_, due) => *due,
+            Flow::Full(_, a) => a.due,
+        }
+    }
 }
 
 impl LastSeen for Flow {
     fn last_seen(&self) -> Ts {
         match self {
-            Flow::HalfOpen(h) => h.last().ts,
+            Flow::HalfOpen(h, _) => h.last().ts,
             Flow::Full(c, _) => c.last.ts,
         }
     }
@@ -293,9 +334,9 @@ impl Analyzer {
                     let side = c.side_of(src);
                     c.on_tcp(side, at, h, payload, missing, &self.cfg, Some(&self.keys));
                     let legacy = c.legacy_channel().is_some();
-                    let now = c.buffered();
+                    let now = Acct::of(c, &self.cfg);
                     let before = std::mem::replace(acct, now);
-                    self.account(before, now);
+                    self.account(before.buffered, now.buffered);
                     if legacy {
                         self.route_legacy(key);
                     }
@@ -306,24 +347,25 @@ impl Analyzer {
                     self.retire(old, Retire::Ended);
                 }
             }
-            Some(Flow::HalfOpen(ho)) => {
+            Some(Flow::HalfOpen(ho, due)) => {
                 if src == ho.client && ho.takes(h, payload, missing) {
                     if let Some(s) = ho.syns.get_mut(ho.n) {
                         *s = (at, h.mss);
                         ho.n += 1;
                     }
+                    *due = ho.due(&self.cfg);
                     if let Some((_, last)) = self.floods.active.get_mut(&ho.server) {
                         *last = at.ts;
                     }
                     return;
                 }
                 let new_attempt = h.syn && !h.ack_flag && h.seq != ho.isn;
-                let Some(Flow::HalfOpen(ho)) = self.tcp.remove(&key) else {
+                let Some(Flow::HalfOpen(ho, due)) = self.tcp.remove(&key) else {
                     return;
                 };
                 self.half_open_gone(ho.server);
                 if new_attempt {
-                    self.retire(Flow::HalfOpen(ho), Retire::Ended);
+                    self.retire(Flow::HalfOpen(ho, due), Retire::Ended);
                 } else {
                     // Answered (or anything else): it becomes a connection, as if it had
                     // been one from its first SYN.
@@ -377,10 +419,10 @@ impl Analyzer {
     }
 
     fn insert_full(&mut self, key: FlowKey, c: Connection) {
-        let b = c.buffered();
-        self.account(0, b);
+        let a = Acct::of(&c, &self.cfg);
+        self.account(0, a.buffered);
         self.make_room();
-        let evicted = self.tcp.insert(key, Flow::Full(Box::new(c), b));
+        let evicted = self.tcp.insert(key, Flow::Full(Box::new(c), a));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
         if self.buffered > self.cfg.max_buffered_bytes {
@@ -398,7 +440,7 @@ impl Analyzer {
         let n = (self.tcp.capacity() / 10).max(1);
         let victims = self
             .tcp
-            .remove_oldest(n, |f| matches!(f, Flow::HalfOpen(h) if h.id.is_none()));
+            .remove_oldest(n, |f| matches!(f, Flow::HalfOpen(h, _) if h.id.is_none()));
         self.retire_evicted(victims);
     }
 
@@ -415,7 +457,9 @@ impl Analyzer {
     fn evict_for_memory(&mut self) {
         let target = self.cfg.max_buffered_bytes / 4 * 3;
         while self.buffered > target {
-            let victims = self.tcp.remove_oldest(16, |f| matches!(f, Flow::Full(_, b) if *b > 0));
+            let victims = self
+                .tcp
+                .remove_oldest(16, |f| matches!(f, Flow::Full(_, a) if a.buffered > 0));
             if victims.is_empty() {
                 break;
             }
@@ -433,11 +477,11 @@ impl Analyzer {
     /// A flow leaves the table: it is finished (or summarised in a flood).
     fn retire(&mut self, f: Flow, why: Retire) {
         let mut c = match f {
-            Flow::Full(c, b) => {
-                self.buffered = self.buffered.saturating_sub(b);
+            Flow::Full(c, a) => {
+                self.buffered = self.buffered.saturating_sub(a.buffered);
                 c
             }
-            Flow::HalfOpen(h) => {
+            Flow::HalfOpen(h, _) => {
                 self.half_open_gone(h.server);
                 let Some(id) = h.id.filter(|_| self.flood_of(&h).is_none()) else {
                     self.summarise(*h);
@@ -508,19 +552,17 @@ impl Analyzer {
 
     /// Retire connections that closed a while ago or went idle (capture time).
     fn sweep(&mut self, now: Ts) {
-        let linger = NS.saturating_mul(self.cfg.close_linger_secs as i64);
         let idle = NS.saturating_mul(self.cfg.idle_timeout_secs as i64);
-        let flood_idle = NS.saturating_mul(FLOOD_QUIET_SECS).min(idle);
-        let done_tcp = self.tcp.drain_where(|f| {
-            let quiet = now.0.saturating_sub(f.last_seen().0);
-            match f {
-                Flow::Full(c, _) => (c.tcp.closed() && quiet > linger) || quiet > idle,
-                // An attempt made during a flood is summarised whenever it goes: no need to
-                // hold it for the whole idle timeout.
-                Flow::HalfOpen(h) if h.id.is_none() => quiet > flood_idle,
-                Flow::HalfOpen(_) => quiet > idle,
-            }
-        });
+        #[cfg(debug_assertions)]
+        for f in self.tcp.values() {
+            // Every change to a flow updates its due time: a sweep relies on it.
+            let fresh = match f {
+                Flow::Full(c, _) => Acct::of(c, &self.cfg).due,
+                Flow::HalfOpen(h, _) => h.due(&self.cfg),
+            };
+            debug_assert_eq!(f.due(), fresh);
+        }
+        let done_tcp = self.tcp.drain_where(|f| now > f.due());
         for f in done_tcp {
             self.retire(f, Retire::Ended);
         }

@@ -106,7 +106,7 @@ impl Analyzer {
             } else {
                 match self.tcp.get(&o.key) {
                     Some(Flow::Full(c, _)) => (c.server, c.last.ts, c.facts.inside.session.redirect.is_some()),
-                    Some(Flow::HalfOpen(h)) => (h.server, h.last().ts, false),
+                    Some(Flow::HalfOpen(h, _)) => (h.server, h.last().ts, false),
                     None => return false,
                 }
             };

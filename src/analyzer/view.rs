@@ -26,7 +26,7 @@ impl Analyzer {
             .values()
             .filter(|f| match f {
                 Flow::Full(..) => true,
-                Flow::HalfOpen(h) => h.id.is_some(),
+                Flow::HalfOpen(h, _) => h.id.is_some(),
             })
             .collect();
         let total = flows.len();
@@ -40,7 +40,7 @@ impl Analyzer {
     fn listed<'a>(&'a self, f: &'a Flow) -> Option<Cow<'a, Connection>> {
         match f {
             Flow::Full(c, _) => Some(Cow::Borrowed(&**c)),
-            Flow::HalfOpen(h) => h.id.map(|id| Cow::Owned(h.into_connection(id, &self.cfg))),
+            Flow::HalfOpen(h, _) => h.id.map(|id| Cow::Owned(h.into_connection(id, &self.cfg))),
         }
     }
 

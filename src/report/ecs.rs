@@ -180,6 +180,5 @@ pub fn document(r: &ConnectionRecord, version: &str) -> Value {
 
 /// One document, one line.
 pub fn connection(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &document(r, env!("CARGO_PKG_VERSION")))?;
-    out.write_all(b"\n")
+    super::json::line(out, &document(r, env!("CARGO_PKG_VERSION")))
 }

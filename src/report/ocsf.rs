@@ -163,6 +163,5 @@ pub fn event(r: &ConnectionRecord, version: &str) -> Value {
 
 /// One event, one line.
 pub fn connection(out: &mut dyn Write, r: &ConnectionRecord) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &event(r, env!("CARGO_PKG_VERSION")))?;
-    out.write_all(b"\n")
+    super::json::line(out, &event(r, env!("CARGO_PKG_VERSION")))
 }
