@@ -137,42 +137,120 @@ pub(super) fn is_bare_syn(h: &TcpHeader, payload: &[u8], missing: u32) -> bool {
 /// SYN-flood bookkeeping.
 pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// What is known of one server's half-open attempts and floods: one entry, so that a
+/// flood SYN costs one lookup here.
 #[derive(Default)]
-pub(super) struct Floods {
-    /// Half-open entries in the table per server.
-    pub(super) half_open: FastMap<Endpoint, u32>,
-    /// Servers under a flood now: index into `Stats::syn_floods`, last new attempt.
-    pub(super) active: FastMap<Endpoint, (usize, Ts)>,
-    /// The latest flood of each server that had one.
-    pub(super) latest: FastMap<Endpoint, usize>,
-    pub(super) sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
-    /// Keys of the unanswered attempts held per flooded server, oldest first: the ones to
+pub(super) struct Server {
+    /// Half-open entries in the table.
+    half_open: u32,
+    /// Under a flood now: index into `Stats::syn_floods`, and the last new attempt.
+    active: Option<(usize, Ts)>,
+    /// Its latest flood.
+    latest: Option<usize>,
+    /// Keys of the unanswered attempts held while flooded, oldest first: the ones to
     /// summarise when more than [`FLOOD_HELD_PER_SERVER`] wait, found without scanning the
     /// table. A key whose entry has gone another way (answered, swept) is skipped when met.
-    pub(super) held: FastMap<Endpoint, VecDeque<FlowKey>>,
+    held: VecDeque<FlowKey>,
+}
+
+impl Server {
+    /// Nothing left to remember: the entry can go.
+    fn is_empty(&self) -> bool {
+        self.half_open == 0 && self.active.is_none() && self.latest.is_none() && self.held.is_empty()
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Floods {
+    /// Servers with half-open attempts or a flood (at most [`MAX_FLOODS`] remembered once
+    /// their attempts are gone).
+    servers: FastMap<Endpoint, Server>,
+    /// Distinct sources of each flood (index as `Stats::syn_floods`).
+    sources: Vec<HashSet<IpAddr, foldhash::fast::RandomState>>,
+    /// Servers under a flood now.
+    active: usize,
+}
+
+impl Floods {
+    /// Whether some server is under a flood now.
+    pub(super) fn any_active(&self) -> bool {
+        self.active > 0
+    }
+
+    /// A SYN retransmitted by a held attempt of `server`: its flood is still going on.
+    pub(super) fn touch(&mut self, server: &Endpoint, ts: Ts) {
+        if let Some((_, last)) = self.servers.get_mut(server).and_then(|s| s.active.as_mut()) {
+            *last = ts;
+        }
+    }
+
+    /// Floods with no new attempt for [`FLOOD_QUIET_SECS`] by `now` are over; servers with
+    /// nothing left are forgotten.
+    pub(super) fn expire(&mut self, now: Ts) {
+        let quiet = 1_000_000_000i64.saturating_mul(FLOOD_QUIET_SECS);
+        let mut active = 0;
+        self.servers.retain(|_, s| {
+            if s.active.is_some_and(|(_, last)| now.0.saturating_sub(last.0) > quiet) {
+                s.active = None;
+            }
+            if s.active.is_some() {
+                active += 1;
+            } else {
+                s.held = VecDeque::new();
+            }
+            !s.is_empty()
+        });
+        self.active = active;
+    }
+}
+
+/// Count one unanswered attempt into `flood`.
+fn count_in(flood: &mut SynFlood, sources: &mut HashSet<IpAddr, foldhash::fast::RandomState>, h: &HalfOpen) {
+    flood.half_open += 1;
+    flood.syns += h.n as u64;
+    let (first, last) = (h.first(), h.last());
+    flood.first_ts = flood.first_ts.min(first.ts);
+    flood.last_ts = flood.last_ts.max(last.ts);
+    flood.frames = [flood.frames[0].min(first.frame), flood.frames[1].max(last.frame)];
+    if sources.len() < MAX_FLOOD_SOURCES {
+        sources.insert(h.client.ip);
+    }
+    flood.sources = sources.len() as u64;
 }
 
 /// The flood bookkeeping of the engine: half-open entries per server, and their summaries.
 impl Analyzer {
     pub(super) fn new_half_open(&mut self, key: FlowKey, at: At, client: Endpoint, server: Endpoint, h: &TcpHeader) {
-        let count = {
-            let n = self.floods.half_open.entry(server).or_insert(0);
-            *n += 1;
-            *n
-        };
         let threshold = self.cfg.flood_half_open.min(self.cfg.max_flows / 2).max(1) as u32;
-        if count > threshold && !self.floods.active.contains_key(&server) {
-            self.start_flood(server, at.ts);
-        }
-        let id = match self.floods.active.get_mut(&server) {
+        let s = self.floods.servers.entry(server).or_default();
+        s.half_open += 1;
+        let count = s.half_open;
+        let mut flooded = match s.active.as_mut() {
             Some((_, last)) => {
                 *last = at.ts;
-                None
+                true
             }
-            None => {
-                self.stats.tcp_connections += 1;
-                Some(self.take_id(client.ip, key, false))
+            None => false,
+        };
+        // Enough held to catch the answers that come: beyond, the oldest quarter is summarised.
+        let full = count > FLOOD_HELD_PER_SERVER;
+        if flooded && !full {
+            s.held.push_back(key);
+        }
+        if !flooded && count > threshold {
+            flooded = self.start_flood(server, at.ts);
+            if flooded {
+                self.push_held(server, key);
             }
+        } else if flooded && full {
+            self.summarise_oldest_held(server, FLOOD_HELD_PER_SERVER as usize / 4);
+            self.push_held(server, key);
+        }
+        let id = if flooded {
+            None
+        } else {
+            self.stats.tcp_connections += 1;
+            Some(self.take_id(client.ip, key, false))
         };
         let ho = HalfOpen {
             id,
@@ -183,45 +261,54 @@ impl Analyzer {
             syns: [(at, h.mss); HALF_OPEN_SYNS],
             n: 1,
         };
-        if id.is_none() {
-            if count > FLOOD_HELD_PER_SERVER {
-                // Enough held to catch the answers that come: summarise the oldest quarter now.
-                self.summarise_oldest_held(server, FLOOD_HELD_PER_SERVER as usize / 4);
-            }
-            self.floods.held.entry(server).or_default().push_back(key);
-        }
         self.make_room();
         let evicted = self.tcp.insert(key, Flow::HalfOpen(Box::new(ho), ho.due(&self.cfg)));
         self.retire_evicted(evicted);
         self.stats.peak_flows = self.stats.peak_flows.max(self.tcp.len() as u64);
     }
 
+    fn push_held(&mut self, server: Endpoint, key: FlowKey) {
+        if let Some(s) = self.floods.servers.get_mut(&server) {
+            s.held.push_back(key);
+        }
+    }
+
     /// Summarise the `n` oldest unanswered attempts held for flooded `server` (first SYN
     /// order), dropping keys whose entries went another way.
     fn summarise_oldest_held(&mut self, server: Endpoint, n: usize) {
-        let Some(keys) = self.floods.held.get_mut(&server) else {
+        let Some(s) = self.floods.servers.get_mut(&server) else {
             return;
         };
-        let mut victims = Vec::with_capacity(n);
-        while victims.len() < n {
-            let Some(k) = keys.pop_front() else { break };
-            victims.extend(self.tcp.remove_if(
+        // Attempts without an id were made under the server's latest flood.
+        let idx = s.latest.unwrap_or(usize::MAX);
+        let (mut flood, mut sources) = (self.stats.syn_floods.get_mut(idx), self.floods.sources.get_mut(idx));
+        let mut done = 0;
+        while done < n {
+            let Some(k) = s.held.pop_front() else { break };
+            let gone = self.tcp.remove_if(
                 k,
                 |f| matches!(f, Flow::HalfOpen(h, _) if h.id.is_none() && h.server == server),
-            ));
+            );
+            if let Some(Flow::HalfOpen(h, _)) = gone {
+                done += 1;
+                s.half_open = s.half_open.saturating_sub(1);
+                if let (Some(f), Some(srcs)) = (flood.as_deref_mut(), sources.as_deref_mut()) {
+                    count_in(f, srcs, &h);
+                }
+            }
         }
         // Keys of entries that left another way wait here until met: bounded all the same.
-        while keys.len() > 2 * FLOOD_HELD_PER_SERVER as usize {
-            keys.pop_front();
+        while s.held.len() > 2 * FLOOD_HELD_PER_SERVER as usize {
+            s.held.pop_front();
         }
-        self.retire_evicted(victims);
     }
 
     /// `server` has more half-open attempts than any real client population makes: from now
-    /// on its unanswered attempts are summarised, those already waiting included.
-    pub(super) fn start_flood(&mut self, server: Endpoint, ts: Ts) {
+    /// on its unanswered attempts are summarised, those already waiting included. False when
+    /// no more floods can be remembered.
+    pub(super) fn start_flood(&mut self, server: Endpoint, ts: Ts) -> bool {
         if self.stats.syn_floods.len() >= MAX_FLOODS {
-            return;
+            return false;
         }
         let idx = self.stats.syn_floods.len();
         self.stats.syn_floods.push(SynFlood {
@@ -237,57 +324,67 @@ impl Analyzer {
             last_ts: Ts(i64::MIN),
         });
         self.floods.sources.push(HashSet::default());
-        self.floods.active.insert(server, (idx, ts));
-        self.floods.latest.insert(server, idx);
+        let s = self.floods.servers.entry(server).or_default();
+        s.active = Some((idx, ts));
+        s.latest = Some(idx);
+        self.floods.active += 1;
         let waiting = self
             .tcp
             .drain_where(|f| matches!(f, Flow::HalfOpen(h, _) if h.server == server));
         for f in waiting {
             if let Flow::HalfOpen(h, _) = f {
-                self.half_open_gone(server);
                 self.summarise(*h);
             }
         }
+        true
     }
 
-    pub(super) fn half_open_gone(&mut self, server: Endpoint) {
-        if let Some(n) = self.floods.half_open.get_mut(&server) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.floods.half_open.remove(&server);
+    /// A half-open attempt leaves the table: the flood it goes into, if any.
+    fn half_open_gone(&mut self, h: &HalfOpen) -> Option<usize> {
+        let s = self.floods.servers.get_mut(&h.server)?;
+        s.half_open = s.half_open.saturating_sub(1);
+        let flood = match h.id {
+            None => s.latest,
+            Some(_) => s.active.map(|(i, _)| i),
+        };
+        if s.is_empty() {
+            self.floods.servers.remove(&h.server);
+        }
+        flood
+    }
+
+    /// A half-open attempt is answered: it leaves the flood bookkeeping to become a connection.
+    pub(super) fn half_open_answered(&mut self, h: &HalfOpen) {
+        self.half_open_gone(h);
+    }
+
+    /// A half-open attempt ends unanswered: into its flood's summary (true), or not in a
+    /// flood (false, and nothing is done).
+    pub(super) fn summarised(&mut self, h: &HalfOpen) -> bool {
+        match self.half_open_gone(h) {
+            Some(idx) => {
+                self.count_into(idx, h);
+                true
             }
+            None if h.id.is_none() => true,
+            None => false,
         }
     }
 
-    /// Whether a half-open attempt that ends now goes into a flood summary.
-    pub(super) fn flood_of(&self, h: &HalfOpen) -> Option<usize> {
-        if h.id.is_none() {
-            return self.floods.latest.get(&h.server).copied();
+    /// An attempt waiting when its server's flood starts goes into the flood's summary.
+    fn summarise(&mut self, h: HalfOpen) {
+        if let Some(idx) = self.half_open_gone(&h) {
+            self.count_into(idx, &h);
         }
-        self.floods.active.get(&h.server).map(|(i, _)| *i)
     }
 
-    pub(super) fn summarise(&mut self, h: HalfOpen) {
+    fn count_into(&mut self, idx: usize, h: &HalfOpen) {
         if let Some(id) = h.id {
             self.closed(id, h.client.ip);
             self.stats.tcp_connections = self.stats.tcp_connections.saturating_sub(1);
         }
-        let idx = self.flood_of(&h).or_else(|| self.floods.latest.get(&h.server).copied());
-        let (Some(f), Some(srcs)) = (
-            idx.and_then(|i| self.stats.syn_floods.get_mut(i)),
-            idx.and_then(|i| self.floods.sources.get_mut(i)),
-        ) else {
-            return;
-        };
-        f.half_open += 1;
-        f.syns += h.n as u64;
-        let (first, last) = (h.first(), h.last());
-        f.first_ts = f.first_ts.min(first.ts);
-        f.last_ts = f.last_ts.max(last.ts);
-        f.frames = [f.frames[0].min(first.frame), f.frames[1].max(last.frame)];
-        if srcs.len() < MAX_FLOOD_SOURCES {
-            srcs.insert(h.client.ip);
+        if let (Some(f), Some(srcs)) = (self.stats.syn_floods.get_mut(idx), self.floods.sources.get_mut(idx)) {
+            count_in(f, srcs, h);
         }
-        f.sources = srcs.len() as u64;
     }
 }

@@ -35,7 +35,7 @@ pub mod ready;
 mod view;
 
 pub use flood::SynFlood;
-use flood::{is_bare_syn, Floods, HalfOpen, FLOOD_QUIET_SECS};
+use flood::{is_bare_syn, Floods, HalfOpen};
 
 /// Counters over the whole input.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -354,19 +354,17 @@ impl Analyzer {
                         ho.n += 1;
                     }
                     *due = ho.due(&self.cfg);
-                    if let Some((_, last)) = self.floods.active.get_mut(&ho.server) {
-                        *last = at.ts;
-                    }
+                    self.floods.touch(&ho.server, at.ts);
                     return;
                 }
                 let new_attempt = h.syn && !h.ack_flag && h.seq != ho.isn;
                 let Some(Flow::HalfOpen(ho, due)) = self.tcp.remove(&key) else {
                     return;
                 };
-                self.half_open_gone(ho.server);
                 if new_attempt {
                     self.retire(Flow::HalfOpen(ho, due), Retire::Ended);
                 } else {
+                    self.half_open_answered(&ho);
                     // Answered (or anything else): it becomes a connection, as if it had
                     // been one from its first SYN.
                     let id = match ho.id {
@@ -434,7 +432,7 @@ impl Analyzer {
     /// (oldest first; they are only counted anyway), so a flood does not push real
     /// connections out. Without any, the table evicts the least recently active tenth.
     fn make_room(&mut self) {
-        if self.tcp.len() < self.tcp.capacity() || self.floods.active.is_empty() {
+        if self.tcp.len() < self.tcp.capacity() || !self.floods.any_active() {
             return;
         }
         let n = (self.tcp.capacity() / 10).max(1);
@@ -482,10 +480,11 @@ impl Analyzer {
                 c
             }
             Flow::HalfOpen(h, _) => {
-                self.half_open_gone(h.server);
-                let Some(id) = h.id.filter(|_| self.flood_of(&h).is_none()) else {
-                    self.summarise(*h);
-                    return;
+                // Unanswered: into its flood's summary, or a connection of its own.
+                let summarised = self.summarised(&h);
+                let id = match h.id {
+                    Some(id) if !summarised => id,
+                    _ => return,
                 };
                 Box::new(h.into_connection(id, &self.cfg))
             }
@@ -571,12 +570,7 @@ impl Analyzer {
             self.closed(f.id, f.client.ip);
             self.finished.push(Finished::Udp(Box::new(f)));
         }
-        let quiet = NS.saturating_mul(FLOOD_QUIET_SECS);
-        self.floods
-            .active
-            .retain(|_, (_, last)| now.0.saturating_sub(last.0) <= quiet);
-        let active = &self.floods.active;
-        self.floods.held.retain(|server, _| active.contains_key(server));
+        self.floods.expire(now);
     }
 
     /// Time passes with no packet (a quiet live link): connections that closed (past the
