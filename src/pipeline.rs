@@ -62,7 +62,10 @@ struct Batch {
     progress: u64,
 }
 
-const BATCH_FRAMES: usize = 512;
+/// A batch goes when it holds this many frames or bytes. Each batch may wake the other
+/// thread, so small frames (a SYN flood) come thousands to a batch; two batches wait at
+/// most, so the batches in flight stay a few megabytes.
+const BATCH_FRAMES: usize = 8192;
 const BATCH_BYTES: usize = 512 * 1024;
 
 /// What the analyzer thread does with a frame: number, time, link type, bytes, length.
@@ -77,9 +80,9 @@ fn read_in_thread(
     progress: &mut dyn FnMut(u64),
     on_frame: &mut OnFrame<'_>,
 ) -> Result<file::ReadSummary, FileError> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
-    for _ in 0..6 {
+    for _ in 0..4 {
         let _ = free_tx.send(Batch::default());
     }
     std::thread::scope(|s| {

@@ -14,7 +14,7 @@
 //! gives it a new IP ID. Pure: time comes from the frames.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
 use super::pcapng_meta::PacketMeta;
@@ -30,18 +30,30 @@ pub const MAX_RECENT: usize = 4096;
 /// Frame numbers of drop verdicts kept for the report.
 pub const MAX_DROP_FRAMES: usize = 16;
 
-#[derive(Clone, Copy)]
-struct Seen {
-    ts: i64,
-    hash: u64,
-    len: usize,
-    id: Option<u64>,
+/// What makes two frames one packet: the same packet id, or (without ids) the same bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Id(u64),
+    Bytes { hash: u64, len: usize },
+}
+
+impl Key {
+    fn window(self) -> i64 {
+        match self {
+            Key::Id(_) => ID_WINDOW_NS,
+            Key::Bytes { .. } => COPY_WINDOW_NS,
+        }
+    }
 }
 
 /// The copies seen in one file.
 #[derive(Default)]
 pub struct Copies {
-    recent: VecDeque<Seen>,
+    /// First appearances, oldest first: what to forget when.
+    recent: VecDeque<(i64, Key)>,
+    /// The same, to look up: the time of a key's latest first appearance. Looking up costs
+    /// the same however many frames a window holds (a busy link has hundreds per ms).
+    first: HashMap<Key, i64, foldhash::fast::RandomState>,
     /// Frames taken for copies of an earlier frame (not analyzed).
     pub copies: u64,
     /// Frames with a pktmon drop verdict, and the first of their frame numbers.
@@ -55,7 +67,17 @@ impl Copies {
     pub fn new() -> Copies {
         Copies {
             recent: VecDeque::with_capacity(MAX_RECENT),
+            first: HashMap::with_capacity_and_hasher(MAX_RECENT, Default::default()),
             ..Default::default()
+        }
+    }
+
+    /// Forget the oldest first appearance (its key too, unless it appeared again since).
+    fn forget_oldest(&mut self) {
+        if let Some((ts, key)) = self.recent.pop_front() {
+            if self.first.get(&key) == Some(&ts) {
+                self.first.remove(&key);
+            }
         }
     }
 
@@ -77,31 +99,35 @@ impl Copies {
         while self
             .recent
             .front()
-            .is_some_and(|s| ts.0.saturating_sub(s.ts) > if s.id.is_some() { ID_WINDOW_NS } else { COPY_WINDOW_NS })
+            .is_some_and(|&(t, k)| ts.0.saturating_sub(t) > k.window())
         {
-            self.recent.pop_front();
+            self.forget_oldest();
         }
-        let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
-        h.write(data);
-        let hash = h.finish();
-        let copy = self.recent.iter().rev().any(|s| match (meta.packet_id, s.id) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => s.hash == hash && s.len == data.len() && ts.0.saturating_sub(s.ts) <= COPY_WINDOW_NS,
-            _ => false,
-        });
-        if copy {
+        let key = match meta.packet_id {
+            Some(id) => Key::Id(id),
+            None => {
+                let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+                h.write(data);
+                Key::Bytes {
+                    hash: h.finish(),
+                    len: data.len(),
+                }
+            }
+        };
+        // The window runs from the first appearance.
+        if self
+            .first
+            .get(&key)
+            .is_some_and(|&t| ts.0.saturating_sub(t) <= key.window())
+        {
             self.copies += 1;
             return true;
         }
         if self.recent.len() >= MAX_RECENT {
-            self.recent.pop_front();
+            self.forget_oldest();
         }
-        self.recent.push_back(Seen {
-            ts: ts.0,
-            hash,
-            len: data.len(),
-            id: meta.packet_id,
-        });
+        self.recent.push_back((ts.0, key));
+        self.first.insert(key, ts.0);
         false
     }
 }
@@ -149,7 +175,7 @@ mod tests {
         for i in 0..(MAX_RECENT as u64 * 3) {
             c.is_copy(i, Ts(0), Some(&id(i)), &i.to_le_bytes());
         }
-        assert!(c.recent.len() <= MAX_RECENT);
+        assert!(c.recent.len() <= MAX_RECENT && c.first.len() <= MAX_RECENT);
         assert_eq!(c.copies, 0);
     }
 }
