@@ -14,6 +14,7 @@
 //! gives it a new IP ID. Pure: time comes from the frames.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
@@ -27,6 +28,10 @@ pub const COPY_WINDOW_NS: i64 = 1_000_000;
 pub const ID_WINDOW_NS: i64 = 1_000_000_000;
 /// Recent packets remembered (bounded whatever the rate; the oldest go first).
 pub const MAX_RECENT: usize = 4096;
+/// First appearances in the window from which they are looked up by key rather than one by
+/// one, and below which they are looked through again (apart, so as not to switch often).
+const INDEX_FROM: usize = 32;
+const INDEX_UNTIL: usize = 8;
 /// Frame numbers of drop verdicts kept for the report.
 pub const MAX_DROP_FRAMES: usize = 16;
 
@@ -49,11 +54,14 @@ impl Key {
 /// The copies seen in one file.
 #[derive(Default)]
 pub struct Copies {
-    /// First appearances, oldest first: what to forget when.
+    /// First appearances, oldest first: what to forget when, and what to look through
+    /// while the window holds a few frames.
     recent: VecDeque<(i64, Key)>,
-    /// The same, to look up: the time of a key's latest first appearance. Looking up costs
-    /// the same however many frames a window holds (a busy link has hundreds per ms).
+    /// The same by key (the time of a key's latest first appearance), kept while the window
+    /// holds many frames: a busy link has hundreds in a millisecond, and looking through them
+    /// all for each frame would cost more than the rest of the reading.
     first: HashMap<Key, i64, foldhash::fast::RandomState>,
+    indexed: bool,
     /// Frames taken for copies of an earlier frame (not analyzed).
     pub copies: u64,
     /// Frames with a pktmon drop verdict, and the first of their frame numbers.
@@ -67,7 +75,7 @@ impl Copies {
     pub fn new() -> Copies {
         Copies {
             recent: VecDeque::with_capacity(MAX_RECENT),
-            first: HashMap::with_capacity_and_hasher(MAX_RECENT, Default::default()),
+            first: HashMap::default(),
             ..Default::default()
         }
     }
@@ -75,9 +83,37 @@ impl Copies {
     /// Forget the oldest first appearance (its key too, unless it appeared again since).
     fn forget_oldest(&mut self) {
         if let Some((ts, key)) = self.recent.pop_front() {
-            if self.first.get(&key) == Some(&ts) {
-                self.first.remove(&key);
+            if !self.indexed {
+                return;
             }
+            if let Entry::Occupied(e) = self.first.entry(key) {
+                if *e.get() == ts {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    /// When `key` last appeared first, if within its window of `ts`.
+    fn seen(&self, key: Key, ts: i64) -> bool {
+        let within = |t: i64| ts.saturating_sub(t) <= key.window();
+        if self.indexed {
+            self.first.get(&key).is_some_and(|&t| within(t))
+        } else {
+            self.recent.iter().rev().any(|&(t, k)| k == key && within(t))
+        }
+    }
+
+    fn remember(&mut self, key: Key, ts: i64) {
+        if self.recent.len() >= MAX_RECENT {
+            self.forget_oldest();
+        }
+        self.recent.push_back((ts, key));
+        if self.indexed {
+            self.first.insert(key, ts);
+        } else if self.recent.len() > INDEX_FROM {
+            self.first.extend(self.recent.iter().map(|&(t, k)| (k, t)));
+            self.indexed = true;
         }
     }
 
@@ -103,6 +139,10 @@ impl Copies {
         {
             self.forget_oldest();
         }
+        if self.indexed && self.recent.len() < INDEX_UNTIL {
+            self.first.clear();
+            self.indexed = false;
+        }
         let key = match meta.packet_id {
             Some(id) => Key::Id(id),
             None => {
@@ -115,19 +155,11 @@ impl Copies {
             }
         };
         // The window runs from the first appearance.
-        if self
-            .first
-            .get(&key)
-            .is_some_and(|&t| ts.0.saturating_sub(t) <= key.window())
-        {
+        if self.seen(key, ts.0) {
             self.copies += 1;
             return true;
         }
-        if self.recent.len() >= MAX_RECENT {
-            self.forget_oldest();
-        }
-        self.recent.push_back((ts.0, key));
-        self.first.insert(key, ts.0);
+        self.remember(key, ts.0);
         false
     }
 }
@@ -170,12 +202,33 @@ mod tests {
     }
 
     #[test]
+    fn busy_windows_find_the_same_copies() {
+        let mut c = Copies::new();
+        // 200 distinct frames within 1 ms: looked up by key from the 33rd on.
+        for i in 0u64..200 {
+            assert!(!c.is_copy(i, Ts(i as i64 * 4_000), None, &i.to_le_bytes()));
+        }
+        assert!(c.indexed);
+        // Copies of the later half, still within the window of their first appearance.
+        for i in 100u64..200 {
+            assert!(c.is_copy(1000 + i, Ts(900_000), None, &i.to_le_bytes()), "{i}");
+        }
+        // The earliest ones are past their window: packets of their own.
+        assert!(!c.is_copy(2000, Ts(1_100_000), None, &0u64.to_le_bytes()));
+        // Quiet again: a few frames in the window, looked through one by one.
+        assert!(!c.is_copy(3000, Ts(10_000_000), None, b"late"));
+        assert!(!c.indexed);
+        assert!(c.is_copy(3001, Ts(10_000_500), None, b"late"));
+        assert_eq!(c.copies, 101);
+    }
+
+    #[test]
     fn memory_is_bounded() {
         let mut c = Copies::new();
         for i in 0..(MAX_RECENT as u64 * 3) {
             c.is_copy(i, Ts(0), Some(&id(i)), &i.to_le_bytes());
         }
-        assert!(c.recent.len() <= MAX_RECENT && c.first.len() <= MAX_RECENT);
+        assert!(c.recent.len() <= MAX_RECENT && c.first.len() <= MAX_RECENT && c.indexed);
         assert_eq!(c.copies, 0);
     }
 }
