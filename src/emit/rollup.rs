@@ -5,7 +5,8 @@
 //! possible overcount (`error`). Below the bound, every count is exact.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 use std::net::IpAddr;
 
@@ -25,6 +26,10 @@ pub struct TopK<K: Hash + Eq + Clone> {
     map: HashMap<K, (u64, u64)>,
     /// Whether a key was ever evicted: counts may then be approximate.
     pub overflowed: bool,
+    /// The keys by count (ties: the greatest key first), kept once the table has overflowed:
+    /// the key that makes room is then found at once, not by a scan of the table per
+    /// newcomer (a run with fresh client addresses brings one with every failure).
+    order: Option<BTreeSet<(u64, Reverse<K>)>>,
 }
 
 impl<K: Hash + Eq + Clone + Ord> TopK<K> {
@@ -33,12 +38,21 @@ impl<K: Hash + Eq + Clone + Ord> TopK<K> {
             cap: cap.max(1),
             map: HashMap::new(),
             overflowed: false,
+            order: None,
         }
     }
 
     pub fn add(&mut self, k: K) {
         if let Some(c) = self.map.get_mut(&k) {
-            c.0 += 1;
+            match self.order.as_mut() {
+                Some(order) => {
+                    let at = (c.0, Reverse(k));
+                    order.remove(&at);
+                    c.0 += 1;
+                    order.insert((c.0, at.1));
+                }
+                None => c.0 += 1,
+            }
             return;
         }
         if self.map.len() < self.cap {
@@ -46,15 +60,15 @@ impl<K: Hash + Eq + Clone + Ord> TopK<K> {
             return;
         }
         self.overflowed = true;
+        let map = &mut self.map;
+        let order = self
+            .order
+            .get_or_insert_with(|| map.iter().map(|(k, c)| (c.0, Reverse(k.clone()))).collect());
         // The smallest count makes room (ties: the greatest key, so the result is stable).
-        let least = self
-            .map
-            .iter()
-            .min_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0)))
-            .map(|(k, c)| (k.clone(), c.0));
-        if let Some((old, min)) = least {
-            self.map.remove(&old);
-            self.map.insert(k, (min + 1, min));
+        if let Some((min, Reverse(old))) = order.pop_first() {
+            map.remove(&old);
+            map.insert(k.clone(), (min + 1, min));
+            order.insert((min + 1, Reverse(k)));
         }
     }
 
@@ -194,5 +208,37 @@ mod tests {
         assert_eq!(top[0].0, 0);
         assert!(top[0].1 >= 10_000 && top[0].1 - top[0].2 <= 10_000, "{top:?}");
         assert!(t.overflowed);
+    }
+
+    /// The table keeps its keys in count order once full; the result must be what the
+    /// algorithm gives by scanning for the least count each time.
+    #[test]
+    fn same_counts_as_evicting_by_a_scan() {
+        let (cap, mut t) = (32, TopK::new(32));
+        let mut reference: HashMap<u32, (u64, u64)> = HashMap::new();
+        let mut x = 12345u64;
+        for _ in 0..50_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // A skewed stream: small keys are frequent, most keys come once or twice.
+            let k = ((x >> 33) % 400) as u32 % (1 + ((x >> 20) % 400) as u32);
+            t.add(k);
+            if let Some(c) = reference.get_mut(&k) {
+                c.0 += 1;
+            } else if reference.len() < cap {
+                reference.insert(k, (1, 0));
+            } else {
+                let (old, min) = reference
+                    .iter()
+                    .min_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0)))
+                    .map(|(k, c)| (*k, c.0))
+                    .unwrap();
+                reference.remove(&old);
+                reference.insert(k, (min + 1, min));
+            }
+        }
+        assert!(t.overflowed);
+        let mut want: Vec<(u32, u64, u64)> = reference.iter().map(|(k, c)| (*k, c.0, c.1)).collect();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(t.top(cap), want);
     }
 }
