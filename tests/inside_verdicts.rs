@@ -423,22 +423,14 @@ fn evidence_files_carry_their_own_keys_and_decrypt_by_themselves() {
 
 #[test]
 fn the_live_view_writes_a_connection_with_its_keys() {
-    use rdpscope::capture::{file, keys, Filter, OwnedFrame};
+    use rdpscope::capture::{file, keys, Filter};
     use rdpscope::live::frames::FrameStore;
     let lab = common::root().join("fixtures/lab");
     let mut store = FrameStore::new(64 << 20);
     file::read(
         &lab.join("success-tls12.pcap"),
         &Filter::Ports(vec![3389]),
-        &mut |f| {
-            store.push(&OwnedFrame {
-                number: f.number,
-                ts: f.ts,
-                link: f.link,
-                data: f.data.to_vec(),
-                wire_len: f.wire_len,
-            })
-        },
+        &mut |f| store.push(f),
         &mut |_| {},
     )
     .unwrap();

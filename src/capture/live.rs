@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use pcap::{Active, Capture, Precision, Savefile};
 
-use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
+use super::{send_batch, CaptureCounters, CaptureMsg, Filter, Pool};
 use crate::decode::LinkType;
 use crate::ts::Ts;
 
@@ -144,8 +144,8 @@ pub fn open(iface: &str, filter: &Filter, write: Option<&std::path::Path>) -> Re
 }
 
 /// The capture loop; runs until `counters.stop` is set or the interface fails.
-pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
-    let mut batch = Vec::with_capacity(BATCH);
+pub fn run(mut live: Live, tx: Sender<CaptureMsg>, pool: Pool, counters: Arc<CaptureCounters>) {
+    let mut batch = pool.take();
     let mut number = 0u64;
     let mut last_flush = Instant::now();
     let mut last_stats = Instant::now();
@@ -162,15 +162,10 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
                 }
                 counters.frames.fetch_add(1, Ordering::Relaxed);
                 counters.bytes.fetch_add(u64::from(p.header.len), Ordering::Relaxed);
-                batch.push(OwnedFrame {
-                    number,
-                    ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
-                    link: live.link,
-                    data: p.data.to_vec(),
-                    wire_len: p.header.len,
-                });
-                if batch.len() >= BATCH {
-                    send_batch(&tx, &mut batch, &counters);
+                let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);
+                batch.push(number, ts, live.link, p.data, p.header.len);
+                if batch.is_full() {
+                    send_batch(&tx, &mut batch, &pool, &counters);
                     last_flush = Instant::now();
                 }
             }
@@ -180,7 +175,7 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
         }
         // Small batches still go out promptly so the view stays live.
         if last_flush.elapsed() >= Duration::from_millis(50) {
-            send_batch(&tx, &mut batch, &counters);
+            send_batch(&tx, &mut batch, &pool, &counters);
             last_flush = Instant::now();
         }
         if last_stats.elapsed() >= Duration::from_secs(1) {
@@ -196,7 +191,7 @@ pub fn run(mut live: Live, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters
             last_stats = Instant::now();
         }
     };
-    send_batch(&tx, &mut batch, &counters);
+    send_batch(&tx, &mut batch, &pool, &counters);
     if let Some(w) = live.write.as_mut() {
         if w.flush().is_err() || live.written.short() {
             counters.write_errors.fetch_add(1, Ordering::Relaxed);

@@ -62,7 +62,7 @@ use std::sync::Arc;
 use crate::decode::LinkType;
 use crate::ts::Ts;
 
-/// A frame copied out of libpcap's buffer so it can cross to the analysis thread.
+/// A frame copied out of libpcap's buffer and kept on its own (the live view's frame store).
 #[derive(Debug, Clone)]
 pub struct OwnedFrame {
     pub number: u64,
@@ -72,10 +72,103 @@ pub struct OwnedFrame {
     pub wire_len: u32,
 }
 
+/// Frames copied out of libpcap's buffer into one buffer, to cross to the analysis thread.
+/// A batch goes back to the capture thread once read ([`Pool`]): frames then cost no
+/// allocation, and no memory is freed by another thread than the one that took it (glibc
+/// keeps such memory in per-thread arenas, and a sensor's memory would creep up).
+#[derive(Debug, Default)]
+pub struct FrameBatch {
+    data: Vec<u8>,
+    /// Number, time, link type, start and end in `data`, original length.
+    frames: Vec<(u64, Ts, LinkType, usize, usize, u32)>,
+}
+
+impl FrameBatch {
+    pub fn push(&mut self, number: u64, ts: Ts, link: LinkType, data: &[u8], wire_len: u32) {
+        let start = self.data.len();
+        self.data.extend_from_slice(data);
+        self.frames.push((number, ts, link, start, self.data.len(), wire_len));
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Whether it should go now: [`BATCH`] frames or [`BATCH_BYTES`] bytes.
+    pub fn is_full(&self) -> bool {
+        self.frames.len() >= BATCH || self.data.len() >= BATCH_BYTES
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = file::Frame<'_>> {
+        self.frames
+            .iter()
+            .filter_map(|&(number, ts, link, start, end, wire_len)| {
+                Some(file::Frame {
+                    number,
+                    ts,
+                    link,
+                    data: self.data.get(start..end)?,
+                    wire_len,
+                })
+            })
+    }
+
+    pub fn first_ts(&self) -> Option<Ts> {
+        self.frames.first().map(|f| f.1)
+    }
+
+    pub fn last_ts(&self) -> Option<Ts> {
+        self.frames.last().map(|f| f.1)
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.frames.clear();
+        // A burst of jumbo frames (GRO) must not stay reserved in every pooled batch.
+        if self.data.capacity() > 4 * BATCH_BYTES {
+            self.data.shrink_to(BATCH_BYTES);
+        }
+    }
+}
+
+/// Empty batches going back from the analysis thread to the capture thread.
+#[derive(Clone)]
+pub struct Pool {
+    tx: crossbeam_channel::Sender<FrameBatch>,
+    rx: crossbeam_channel::Receiver<FrameBatch>,
+}
+
+impl Pool {
+    /// Room for `n` batches: as many as can be in flight, so none is ever freed by the
+    /// analysis thread.
+    pub fn new(n: usize) -> Pool {
+        let (tx, rx) = crossbeam_channel::bounded(n);
+        Pool { tx, rx }
+    }
+
+    /// An empty batch: a returned one, or a new one.
+    pub fn take(&self) -> FrameBatch {
+        self.rx.try_recv().unwrap_or_else(|_| FrameBatch {
+            data: Vec::with_capacity(BATCH_BYTES),
+            frames: Vec::with_capacity(BATCH),
+        })
+    }
+
+    /// Give a batch back once read.
+    pub fn give(&self, mut b: FrameBatch) {
+        b.clear();
+        let _ = self.tx.try_send(b);
+    }
+}
+
 /// What a capture thread sends to the analysis thread.
 #[derive(Debug)]
 pub enum CaptureMsg {
-    Frames(Vec<OwnedFrame>),
+    Frames(FrameBatch),
     /// The source is exhausted (end of file) or failed; `None` means a clean end.
     End(Option<String>),
 }
@@ -109,19 +202,26 @@ impl CaptureCounters {
 /// Frames per batch sent over the channel: large enough to amortise the channel, small
 /// enough that a live view stays current.
 pub const BATCH: usize = 128;
+/// Bytes per batch at most (plus one frame): large frames go in smaller batches.
+pub const BATCH_BYTES: usize = 256 * 1024;
 
-/// Send a batch without blocking; when the analysis is behind, count and drop it.
+/// Send a batch without blocking; when the analysis is behind, count and drop its frames
+/// (the batch itself is kept for the next frames).
 pub fn send_batch(
     tx: &crossbeam_channel::Sender<CaptureMsg>,
-    batch: &mut Vec<OwnedFrame>,
+    batch: &mut FrameBatch,
+    pool: &Pool,
     counters: &Arc<CaptureCounters>,
 ) {
     if batch.is_empty() {
         return;
     }
-    let frames = std::mem::take(batch);
+    let frames = std::mem::replace(batch, pool.take());
     let n = frames.len() as u64;
-    if let Err(crossbeam_channel::TrySendError::Full(_)) = tx.try_send(CaptureMsg::Frames(frames)) {
+    if let Err(crossbeam_channel::TrySendError::Full(CaptureMsg::Frames(back))) =
+        tx.try_send(CaptureMsg::Frames(frames))
+    {
         counters.dropped_by_us.fetch_add(n, Ordering::Relaxed);
+        pool.give(back);
     }
 }

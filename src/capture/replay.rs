@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 
 use super::file::{self, FileError};
-use super::{send_batch, CaptureCounters, CaptureMsg, Filter, OwnedFrame, BATCH};
+use super::{send_batch, CaptureCounters, CaptureMsg, Filter, Pool};
 use crate::ts::Ts;
 
 /// The longest wait between two frames: a capture that was idle for hours replays its gap in
@@ -19,8 +19,15 @@ pub const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// Read `path` and send its frames; `speed` None = as fast as the analysis takes them
 /// (blocking, nothing dropped), Some(x) = original timing divided by x.
-pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureMsg>, counters: Arc<CaptureCounters>) {
-    let mut batch: Vec<OwnedFrame> = Vec::with_capacity(BATCH);
+pub fn run(
+    path: &Path,
+    filter: &Filter,
+    speed: Option<f64>,
+    tx: Sender<CaptureMsg>,
+    pool: Pool,
+    counters: Arc<CaptureCounters>,
+) {
+    let mut batch = pool.take();
     let start = Instant::now();
     let mut first_ts: Option<Ts> = None;
     // Time taken out of the schedule: a long gap in the capture is waited once, shortened to
@@ -44,7 +51,7 @@ pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureM
                 let now = start.elapsed();
                 if due > now {
                     // Hand over what we have before waiting, so the view shows it now.
-                    send_batch(&tx, &mut batch, &counters);
+                    send_batch(&tx, &mut batch, &pool, &counters);
                     let wait = due - now;
                     if wait > MAX_WAIT {
                         cut = cut.saturating_add(wait - MAX_WAIT);
@@ -54,19 +61,13 @@ pub fn run(path: &Path, filter: &Filter, speed: Option<f64>, tx: Sender<CaptureM
             }
             counters.frames.fetch_add(1, Ordering::Relaxed);
             counters.bytes.fetch_add(u64::from(f.wire_len), Ordering::Relaxed);
-            batch.push(OwnedFrame {
-                number: f.number,
-                ts: f.ts,
-                link: f.link,
-                data: f.data.to_vec(),
-                wire_len: f.wire_len,
-            });
-            if batch.len() >= BATCH {
+            batch.push(f.number, f.ts, f.link, f.data, f.wire_len);
+            if batch.is_full() {
                 if speed.is_none() {
                     // Fast replay must not lose frames: wait for the analysis instead.
-                    let _ = tx.send(CaptureMsg::Frames(std::mem::take(&mut batch)));
+                    let _ = tx.send(CaptureMsg::Frames(std::mem::replace(&mut batch, pool.take())));
                 } else {
-                    send_batch(&tx, &mut batch, &counters);
+                    send_batch(&tx, &mut batch, &pool, &counters);
                 }
             }
         },

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use pcap::{Capture, Linktype, Packet, PacketHeader, Precision};
 
 use crate::capture::extract::Wanted;
+use crate::capture::file::Frame;
 use crate::capture::pcapng::PcapngWriter;
 use crate::capture::OwnedFrame;
 use crate::decode::{self, LinkType, Transport};
@@ -33,13 +34,19 @@ impl FrameStore {
         }
     }
 
-    pub fn push(&mut self, f: &OwnedFrame) {
+    pub fn push(&mut self, f: &Frame<'_>) {
         if self.max_bytes == 0 {
             // No view to write from (headless runs): nothing is kept, nothing is copied.
             return;
         }
         self.bytes += f.data.len();
-        self.frames.push_back(f.clone());
+        self.frames.push_back(OwnedFrame {
+            number: f.number,
+            ts: f.ts,
+            link: f.link,
+            data: f.data.to_vec(),
+            wire_len: f.wire_len,
+        });
         while self.bytes > self.max_bytes {
             match self.frames.pop_front() {
                 Some(old) => {

@@ -24,6 +24,9 @@ use crate::ts::Ts;
 /// Open TCP connections given a row in each snapshot (the most recently active): building
 /// their records is the cost of a refresh, so it must not grow with a gateway's load.
 pub const MAX_OPEN_ROWS: usize = 2000;
+/// Frame batches the channel from the capture thread holds: a slower analysis makes the
+/// capture side drop (and count), never grow.
+const CHANNEL_BATCHES: usize = 64;
 
 /// Receives each connection as it ends.
 pub type RecordSink = Box<dyn FnMut(&ConnectionRecord) + Send>;
@@ -127,7 +130,10 @@ pub fn spawn(opts: Options) -> Handle {
         summary: Mutex::new(None),
     });
     // Bounded: a slow analysis makes the capture side drop (and count), never grow.
-    let (tx, rx) = bounded::<CaptureMsg>(64);
+    let (tx, rx) = bounded::<CaptureMsg>(CHANNEL_BATCHES);
+    // Every batch that can exist at once (the channel's, one being filled, one being read).
+    let pool = capture::Pool::new(CHANNEL_BATCHES + 2);
+    let pool2 = pool.clone();
     let (cmd_tx, cmd_rx) = bounded::<Command>(16);
     let Options {
         cfg,
@@ -148,8 +154,8 @@ pub fn spawn(opts: Options) -> Handle {
     let capture = std::thread::Builder::new()
         .name("capture".into())
         .spawn(move || match source {
-            Source::Interface { live, .. } => capture::live::run(live, tx, c2),
-            Source::File { path, speed } => capture::replay::run(&path, &filter, speed, tx, c2),
+            Source::Interface { live, .. } => capture::live::run(live, tx, pool2, c2),
+            Source::File { path, speed } => capture::replay::run(&path, &filter, speed, tx, pool2, c2),
         });
     let s2 = Arc::clone(&shared);
     let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
@@ -182,7 +188,7 @@ pub fn spawn(opts: Options) -> Handle {
             pps: 0.0,
             forgotten: 0,
         };
-        e.run(rx, cmd_rx, tick);
+        e.run(rx, &pool, cmd_rx, tick);
         s2.finished.store(true, Ordering::Relaxed);
     });
     Handle {
@@ -219,24 +225,25 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(&mut self, rx: Receiver<CaptureMsg>, cmds: Receiver<Command>, tick: Duration) {
+    fn run(&mut self, rx: Receiver<CaptureMsg>, pool: &capture::Pool, cmds: Receiver<Command>, tick: Duration) {
         let mut ended = false;
         self.poll_keys();
         loop {
             select! {
                 recv(rx) -> msg => match msg {
                     Ok(CaptureMsg::Frames(frames)) => {
-                        for f in &frames {
-                            self.store.push(f);
-                            self.analyzer.on_frame(f.number, f.ts, f.link, &f.data, f.wire_len);
+                        for f in frames.iter() {
+                            self.store.push(&f);
+                            self.analyzer.on_frame(f.number, f.ts, f.link, f.data, f.wire_len);
                         }
-                        if let Some(f) = frames.last() {
-                            self.last_packet = Some((f.ts, Instant::now()));
+                        if let Some(ts) = frames.last_ts() {
+                            self.last_packet = Some((ts, Instant::now()));
                         }
-                        if let (Some(r), Some(first), Some(last)) = (&mut self.replay, frames.first(), frames.last()) {
-                            r.first.get_or_insert(first.ts);
-                            r.at = Some(last.ts);
+                        if let (Some(r), Some(first), Some(last)) = (&mut self.replay, frames.first_ts(), frames.last_ts()) {
+                            r.first.get_or_insert(first);
+                            r.at = Some(last);
                         }
+                        pool.give(frames);
                         let done = self.analyzer.take_ready(0);
                         self.retire(done);
                     }
