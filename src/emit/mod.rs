@@ -31,6 +31,21 @@ pub fn record(f: &Finished, cfg: &Config) -> ConnectionRecord {
     }
 }
 
+/// [`record`] of a connection that is done with: its timeline moves into the record
+/// rather than being copied.
+fn final_record(f: Finished, cfg: &Config) -> ConnectionRecord {
+    match f {
+        Finished::Tcp(mut c) => {
+            let d = diagnosis::diagnose(&c, cfg);
+            let events = std::mem::take(&mut c.timeline.events);
+            let mut r = ConnectionRecord::from_tcp(&c, d);
+            r.timeline = crate::record::timeline_of(events, c.first.ts);
+            r
+        }
+        Finished::Udp(u) => udp_record(&u),
+    }
+}
+
 /// The record of a TCP connection as it stands (open or finished).
 pub fn tcp_record(c: &Connection, cfg: &Config) -> ConnectionRecord {
     ConnectionRecord::from_tcp(c, diagnosis::diagnose(c, cfg))
@@ -87,9 +102,8 @@ impl Emitter {
 
     /// A finished connection's final record: linked to the attempt it retried and counted.
     pub fn finished(&mut self, f: Finished) -> ConnectionRecord {
-        let mut r = self.redacted(record(&f, &self.cfg));
         let (start, end) = f.span();
-        drop(f);
+        let mut r = self.redacted(final_record(f, &self.cfg));
         self.linker.link(&mut r, start, end);
         self.redirects.link(&mut r);
         self.stories.add(&r, Some(&self.linker));

@@ -246,15 +246,21 @@ fn negotiation(f: &RdpFacts) -> NegotiationRecord {
 }
 
 fn timeline(events: &[crate::conn::event::Event], start: Ts) -> Vec<TimelineEntry> {
-    events
-        .iter()
-        .map(|e| TimelineEntry {
-            t_ms: ms(e.at.ts.ms_since(start)),
-            frame: e.at.frame,
-            from: e.side,
-            event: e.kind.clone(),
-        })
-        .collect()
+    events.iter().map(|e| entry(e.clone(), start)).collect()
+}
+
+/// [`timeline`] of events that are no longer needed: moved, not copied.
+pub fn timeline_of(events: Vec<crate::conn::event::Event>, start: Ts) -> Vec<TimelineEntry> {
+    events.into_iter().map(|e| entry(e, start)).collect()
+}
+
+fn entry(e: crate::conn::event::Event, start: Ts) -> TimelineEntry {
+    TimelineEntry {
+        t_ms: ms(e.at.ts.ms_since(start)),
+        frame: e.at.frame,
+        from: e.side,
+        event: e.kind,
+    }
 }
 
 impl ConnectionRecord {
