@@ -23,19 +23,22 @@ use crate::conn::udp::UdpFlow;
 use crate::conn::Connection;
 use crate::decode::{self, LinkType, TcpHeader, Transport};
 use crate::decrypt::Keys;
-use crate::flow::table::{FlowTable, LastSeen};
+use crate::flow::table::FlowTable;
 use crate::flow::tcp::At;
 use crate::flow::{Endpoint, FlowKey};
 use crate::ts::Ts;
 
+mod entry;
 mod flood;
 pub mod kerberos;
 mod legacy;
 pub mod ready;
 mod view;
 
+use entry::{after, Acct, Flow};
+
 pub use flood::SynFlood;
-use flood::{is_bare_syn, Floods, HalfOpen};
+use flood::{is_bare_syn, Floods};
 
 /// Counters over the whole input.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -111,65 +114,6 @@ impl Finished {
         match self {
             Finished::Tcp(c) => (c.first.ts, c.last.ts),
             Finished::Udp(u) => (u.first.ts, u.last.ts),
-        }
-    }
-}
-
-/// What the TCP flow table holds.
-enum Flow {
-    /// Boxed, like a connection, so that a table entry is small: the table is sized for its
-    /// bound and a flood spreads entries over all of it. With the time it is due to be
-    /// retired if nothing more comes.
-    HalfOpen(Box<HalfOpen>, Ts),
-    /// A connection, and its figures as of its last packet.
-    Full(Box<Connection>, Acct),
-}
-
-/// What the analyzer keeps of a connection next to it in the table, as of its last packet:
-/// a sweep reads these without visiting the boxed connection (a cache miss each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Acct {
-    /// Bytes held in its reassembly and PDU buffers.
-    buffered: usize,
-    /// When it is retired if nothing more comes: the close linger after it closed, else the
-    /// idle timeout after its last packet.
-    due: Ts,
-}
-
-impl Acct {
-    fn of(c: &Connection, cfg: &Config) -> Acct {
-        let wait = if c.tcp.closed() {
-            cfg.close_linger_secs.min(cfg.idle_timeout_secs)
-        } else {
-            cfg.idle_timeout_secs
-        };
-        Acct {
-            buffered: c.buffered(),
-            due: after(c.last.ts, wait as i64),
-        }
-    }
-}
-
-/// `secs` seconds after `t`.
-fn after(t: Ts, secs: i64) -> Ts {
-    Ts(t.0.saturating_add(NS.saturating_mul(secs)))
-}
-
-impl Flow {
-    /// When the flow is retired if no packet comes for it.
-    fn due(&self) -> Ts {
-        match self {
-            Flow::HalfOpen(_, due) => *due,
-            Flow::Full(_, a) => a.due,
-        }
-    }
-}
-
-impl LastSeen for Flow {
-    fn last_seen(&self) -> Ts {
-        match self {
-            Flow::HalfOpen(h, _) => h.last().ts,
-            Flow::Full(c, _) => c.last.ts,
         }
     }
 }
