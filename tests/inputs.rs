@@ -107,6 +107,20 @@ fn standard_input_plain_gzip_and_zstd() {
     );
 }
 
+/// `replay -` reads standard input, as its help says: the same records as from the file.
+#[test]
+fn replay_reads_standard_input() {
+    let pcap = std::fs::read(CAPTURE).unwrap();
+    let (want_code, want, _) = run(&["replay", "--fast", "--format", "json", CAPTURE], b"");
+    let (code, out, err) = run(&["replay", "--fast", "--format", "json", "-"], &gzip(&pcap));
+    assert!(err.is_empty() && code == want_code, "{code} {err}");
+    assert!(want.contains("\"type\":\"connection\""), "{want}");
+    assert_eq!(
+        out.replace("\"file\":\"-\"", "\"file\":\"F\""),
+        want.replace(&format!("\"file\":\"{CAPTURE}\""), "\"file\":\"F\"")
+    );
+}
+
 /// One line on stderr naming the input, nothing on stdout, exit 2.
 fn refused(args: &[&str], stdin: &[u8]) -> String {
     let (code, out, err) = run(args, stdin);

@@ -288,8 +288,12 @@ pub fn live(a: &LiveArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn replay(a: &ReplayArgs) -> anyhow::Result<ExitCode> {
-    // Check the file before the UI takes the terminal, so errors are one plain line.
-    if let Err(e) = std::fs::File::open(&a.file) {
+    // Check the file before the UI takes the terminal, so errors are one plain line
+    // (standard input, `-`, is read as it comes).
+    if let Err(e) = Some(&a.file)
+        .filter(|f| f.as_os_str() != "-")
+        .map_or(Ok(()), |f| std::fs::File::open(f).map(drop))
+    {
         eprintln!("rdpscope: {}: cannot open: {e}", a.file.display());
         return Ok(ExitCode::from(2));
     }
