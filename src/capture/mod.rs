@@ -79,15 +79,40 @@ pub struct OwnedFrame {
 #[derive(Debug, Default)]
 pub struct FrameBatch {
     data: Vec<u8>,
-    /// Number, time, link type, start and end in `data`, original length.
-    frames: Vec<(u64, Ts, LinkType, usize, usize, u32)>,
+    frames: Vec<FrameAt>,
+}
+
+/// Where a frame is in its batch: 32 bytes (a flood of small frames is mostly these).
+#[derive(Debug, Clone, Copy)]
+struct FrameAt {
+    number: u64,
+    ts: Ts,
+    /// Start and length in `data`: a batch is sent long before 4 GB.
+    start: u32,
+    len: u32,
+    wire_len: u32,
+    link: LinkType,
 }
 
 impl FrameBatch {
     pub fn push(&mut self, number: u64, ts: Ts, link: LinkType, data: &[u8], wire_len: u32) {
-        let start = self.data.len();
+        let (Ok(start), Ok(len)) = (u32::try_from(self.data.len()), u32::try_from(data.len())) else {
+            return;
+        };
         self.data.extend_from_slice(data);
-        self.frames.push((number, ts, link, start, self.data.len(), wire_len));
+        self.frames.push(FrameAt {
+            number,
+            ts,
+            start,
+            len,
+            wire_len,
+            link,
+        });
+    }
+
+    /// Whether it holds `frames` frames or `bytes` bytes.
+    pub fn holds(&self, frames: usize, bytes: usize) -> bool {
+        self.frames.len() >= frames || self.data.len() >= bytes
     }
 
     pub fn len(&self) -> usize {
@@ -100,32 +125,31 @@ impl FrameBatch {
 
     /// Whether it should go now: [`BATCH`] frames or [`BATCH_BYTES`] bytes.
     pub fn is_full(&self) -> bool {
-        self.frames.len() >= BATCH || self.data.len() >= BATCH_BYTES
+        self.holds(BATCH, BATCH_BYTES)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = file::Frame<'_>> {
-        self.frames
-            .iter()
-            .filter_map(|&(number, ts, link, start, end, wire_len)| {
-                Some(file::Frame {
-                    number,
-                    ts,
-                    link,
-                    data: self.data.get(start..end)?,
-                    wire_len,
-                })
+        self.frames.iter().filter_map(|f| {
+            let start = f.start as usize;
+            Some(file::Frame {
+                number: f.number,
+                ts: f.ts,
+                link: f.link,
+                data: self.data.get(start..start.checked_add(f.len as usize)?)?,
+                wire_len: f.wire_len,
             })
+        })
     }
 
     pub fn first_ts(&self) -> Option<Ts> {
-        self.frames.first().map(|f| f.1)
+        self.frames.first().map(|f| f.ts)
     }
 
     pub fn last_ts(&self) -> Option<Ts> {
-        self.frames.last().map(|f| f.1)
+        self.frames.last().map(|f| f.ts)
     }
 
-    fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.data.clear();
         self.frames.clear();
         // A burst of jumbo frames (GRO) must not stay reserved in every pooled batch.
