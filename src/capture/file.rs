@@ -180,6 +180,11 @@ pub fn read_with(
         filter: expr.clone(),
         reason: e.to_string(),
     })?;
+    // The default filter on Ethernet is answered in Rust where it can be (`ports`).
+    let native = match filter {
+        super::Filter::Ports(p) if link == LinkType::Ethernet => Some(super::ports::PortCheck::new(p)),
+        _ => None,
+    };
     let format = libpcap_format(path);
     let mut s = ReadSummary {
         link_type: Some(link),
@@ -202,7 +207,8 @@ pub fn read_with(
                 if s.frames.is_multiple_of(4096) {
                     on_progress(s.bytes);
                 }
-                if !program.filter(p.data) {
+                let pass = native.as_ref().and_then(|n| n.decide(p.data));
+                if !pass.unwrap_or_else(|| program.filter(p.data)) {
                     continue;
                 }
                 let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);

@@ -14,6 +14,7 @@ pub mod netmon_read;
 pub mod pcapng;
 pub mod pcapng_meta;
 pub mod pcapng_walk;
+pub mod ports;
 
 /// The BPF filter for a set of server ports (`--port` adds to 3389). BPF's `vlan` keyword
 /// shifts every later offset, so the untagged test comes first and each tag level nests
