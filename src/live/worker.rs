@@ -131,8 +131,9 @@ pub fn spawn(opts: Options) -> Handle {
     });
     // Bounded: a slow analysis makes the capture side drop (and count), never grow.
     let (tx, rx) = bounded::<CaptureMsg>(CHANNEL_BATCHES);
-    // Every batch that can exist at once (the channel's, one being filled, one being read).
-    let pool = capture::Pool::new(CHANNEL_BATCHES + 2);
+    // Every batch that can exist at once: the channel's, the one being read, and on the
+    // capture side the one being sent with the one taken to follow it.
+    let pool = capture::Pool::new(CHANNEL_BATCHES + 3);
     let pool2 = pool.clone();
     let (cmd_tx, cmd_rx) = bounded::<Command>(16);
     let Options {
