@@ -250,3 +250,33 @@ pub fn send_batch(
         pool.give(back);
     }
 }
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_read_back_and_are_reused() {
+        let pool = Pool::new(2);
+        let mut b = pool.take();
+        b.push(1, Ts(5), LinkType::Ethernet, b"abc", 60);
+        b.push(2, Ts(6), LinkType::RawIp, b"de", 2);
+        let got: Vec<(u64, i64, LinkType, Vec<u8>, u32)> = b
+            .iter()
+            .map(|f| (f.number, f.ts.0, f.link, f.data.to_vec(), f.wire_len))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 5, LinkType::Ethernet, b"abc".to_vec(), 60),
+                (2, 6, LinkType::RawIp, b"de".to_vec(), 2)
+            ]
+        );
+        assert_eq!((b.first_ts(), b.last_ts()), (Some(Ts(5)), Some(Ts(6))));
+        // Given back, the same buffer serves the next batch, empty.
+        let buffer = b.data.as_ptr();
+        pool.give(b);
+        let again = pool.take();
+        assert!(again.is_empty() && again.data.as_ptr() == buffer);
+    }
+}
