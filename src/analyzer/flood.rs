@@ -333,14 +333,15 @@ impl Analyzer {
             .drain_where(|f| matches!(f, Flow::HalfOpen(h, _) if h.server == server));
         for f in waiting {
             if let Flow::HalfOpen(h, _) = f {
-                self.summarise(*h);
+                self.summarised(&h);
             }
         }
         true
     }
 
-    /// A half-open attempt leaves the table: the flood it goes into, if any.
-    fn half_open_gone(&mut self, h: &HalfOpen) -> Option<usize> {
+    /// A half-open attempt leaves the table (answered, or to be summarised): the flood it
+    /// goes into if unanswered, if any.
+    pub(super) fn half_open_gone(&mut self, h: &HalfOpen) -> Option<usize> {
         let s = self.floods.servers.get_mut(&h.server)?;
         s.half_open = s.half_open.saturating_sub(1);
         let flood = match h.id {
@@ -353,13 +354,8 @@ impl Analyzer {
         flood
     }
 
-    /// A half-open attempt is answered: it leaves the flood bookkeeping to become a connection.
-    pub(super) fn half_open_answered(&mut self, h: &HalfOpen) {
-        self.half_open_gone(h);
-    }
-
-    /// A half-open attempt ends unanswered: into its flood's summary (true), or not in a
-    /// flood (false, and nothing is done).
+    /// A half-open attempt leaves the table unanswered: into its flood's summary (true), or,
+    /// made outside any flood, false: it is reported as a connection of its own.
     pub(super) fn summarised(&mut self, h: &HalfOpen) -> bool {
         match self.half_open_gone(h) {
             Some(idx) => {
@@ -368,13 +364,6 @@ impl Analyzer {
             }
             None if h.id.is_none() => true,
             None => false,
-        }
-    }
-
-    /// An attempt waiting when its server's flood starts goes into the flood's summary.
-    fn summarise(&mut self, h: HalfOpen) {
-        if let Some(idx) = self.half_open_gone(&h) {
-            self.count_into(idx, &h);
         }
     }
 

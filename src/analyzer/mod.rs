@@ -308,7 +308,7 @@ impl Analyzer {
                 if new_attempt {
                     self.retire(Flow::HalfOpen(ho, due), Retire::Ended);
                 } else {
-                    self.half_open_answered(&ho);
+                    self.half_open_gone(&ho);
                     // Answered (or anything else): it becomes a connection, as if it had
                     // been one from its first SYN.
                     let id = match ho.id {
