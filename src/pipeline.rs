@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use crate::analyzer::Analyzer;
 use crate::capture::file::{self, FileError};
 use crate::capture::keys::{capture_keylog, read_keylogs, read_server_keys};
-use crate::capture::{Filter, FrameBatch};
+use crate::capture::{Filter, FrameBatch, Pool};
 use crate::config::Config;
 use crate::decode::LinkType;
 use crate::decrypt::Keys;
@@ -52,14 +52,6 @@ pub fn analyze_file(
     })
 }
 
-/// Frames that passed the filter, copied into one buffer to cross to the analyzer thread.
-#[derive(Default)]
-struct Batch {
-    frames: FrameBatch,
-    /// Bytes of the file read so far.
-    progress: u64,
-}
-
 /// A batch goes when it holds this many frames or bytes. Each batch may wake the other
 /// thread, so small frames (a SYN flood) come thousands to a batch; two batches wait at
 /// most, so the batches in flight stay under two megabytes (more waiting batches let the
@@ -79,21 +71,18 @@ fn read_in_thread(
     progress: &mut dyn FnMut(u64),
     on_frame: &mut OnFrame<'_>,
 ) -> Result<file::ReadSummary, FileError> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
-    let (free_tx, free_rx) = mpsc::channel::<Batch>();
-    for _ in 0..4 {
-        let _ = free_tx.send(Batch::default());
-    }
+    // Each batch goes with the bytes of the file read so far; read batches go back to the
+    // reader through the pool (two waiting, one being filled, one being read).
+    let (full_tx, full_rx) = mpsc::sync_channel::<(FrameBatch, u64)>(2);
+    let pool = Pool::new(4);
+    let reader_pool = pool.clone();
     std::thread::scope(|s| {
         let reader = s.spawn(move || {
             let bytes = Cell::new(0u64);
-            let mut cur = Batch::default();
-            let send = |cur: &mut Batch| {
-                let mut next = free_rx.try_recv().unwrap_or_default();
-                next.frames.clear();
-                std::mem::swap(cur, &mut next);
-                next.progress = bytes.get();
-                full_tx.send(next).is_ok()
+            let mut cur = reader_pool.take();
+            let send = |cur: &mut FrameBatch| {
+                let full = std::mem::replace(cur, reader_pool.take());
+                full_tx.send((full, bytes.get())).is_ok()
             };
             let mut alive = true;
             let res = file::read(
@@ -103,8 +92,8 @@ fn read_in_thread(
                     if !alive {
                         return;
                     }
-                    cur.frames.push(f.number, f.ts, f.link, f.data, f.wire_len);
-                    if cur.frames.holds(BATCH_FRAMES, BATCH_BYTES) {
+                    cur.push(f.number, f.ts, f.link, f.data, f.wire_len);
+                    if cur.holds(BATCH_FRAMES, BATCH_BYTES) {
                         alive = send(&mut cur);
                     }
                 },
@@ -115,12 +104,12 @@ fn read_in_thread(
             }
             res
         });
-        for batch in full_rx.iter() {
-            for f in batch.frames.iter() {
+        for (batch, read) in full_rx.iter() {
+            for f in batch.iter() {
                 on_frame(f.number, f.ts, f.link, f.data, f.wire_len);
             }
-            progress(batch.progress);
-            let _ = free_tx.send(batch);
+            progress(read);
+            pool.give(batch);
         }
         reader.join().unwrap_or_else(|_| {
             Err(FileError::Open {

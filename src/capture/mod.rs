@@ -150,7 +150,7 @@ impl FrameBatch {
         self.frames.last().map(|f| f.ts)
     }
 
-    pub fn clear(&mut self) {
+    fn clear(&mut self) {
         self.data.clear();
         self.frames.clear();
         // A burst of jumbo frames (GRO) must not stay reserved in every pooled batch.
